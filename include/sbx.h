@@ -1,0 +1,7 @@
+/* sbx: privilege-separated sandbox helper. One header for the whole API. */
+#ifndef SBX_H
+#define SBX_H
+
+#include <sbx/proto.h>
+
+#endif

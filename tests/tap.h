@@ -1,0 +1,49 @@
+/* A tiny TAP producer for sbx's tests, plus fd-table checks. */
+#ifndef SBX_TAP_H
+#define SBX_TAP_H
+
+#include <stdbool.h>
+
+/* Set stdout unbuffered (a fork must not duplicate TAP lines) and print the plan. */
+void tap_plan(int n);
+/* Plan decided at the end ("1..N" printed by tap_done). */
+void tap_start(void);
+/* Skip the whole file: prints "1..0 # SKIP reason" and exits 0. */
+void tap_skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void skip(int n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Prints the trailing plan if tap_start() was used; returns the exit code. */
+int tap_done(void);
+
+#define is_int(got, want, ...)                                                \
+	do {                                                                  \
+		long long g_ = (got), w_ = (want);                            \
+		if (!ok(g_ == w_, __VA_ARGS__))                               \
+			diag("  got %lld, want %lld", g_, w_);                \
+	} while (0)
+
+/* Snapshot of the open fds of this process (from /proc/self/fd). */
+struct fd_table {
+	int n;
+	int fd[1024];
+};
+void fd_snapshot(struct fd_table *t);
+/* True when the current table equals t; prints the difference otherwise. */
+bool fd_same(const struct fd_table *t);
+/* Number of open fds right now. */
+int fd_count(void);
+/* True when fd is open and close-on-exec. */
+bool fd_is_cloexec(int fd);
+
+/* Running as uid 0 with CAP_SYS_ADMIN in the initial user namespace. */
+bool tap_is_root(void);
+/* Directory holding the built project (meson build root), from SBX_BUILD_DIR
+ * or derived from this test's own path. */
+const char *tap_build_dir(void);
+/* Directory holding the source tree, from SBX_SOURCE_DIR or the build dir's
+ * meson info. */
+const char *tap_source_dir(void);
+
+#endif
