@@ -1,0 +1,61 @@
+/* Internal: Landlock rulesets, best effort by the ABI the kernel reports. */
+#ifndef SBX_LANDLOCK_H
+#define SBX_LANDLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sbx_landlock;
+
+/*
+ * The Landlock ABI version of the running kernel (1..), or -ENOSYS (no
+ * landlock syscalls, or denied by a filter with ENOSYS), -EOPNOTSUPP
+ * (built in but disabled at boot), or another -errno.
+ */
+int sbx_landlock_abi(void);
+
+/*
+ * Start a ruleset that handles every filesystem right known to ABI abi
+ * (0: detect with sbx_landlock_abi(); a larger abi than ours is clamped to
+ * the newest we know, 7). Not async-signal-safe (allocates): build before
+ * fork. Everything handled and not granted by sbx_landlock_add() is denied
+ * once restricted. *ret set on success only.
+ * Returns 0, or -ENOSYS/-EOPNOTSUPP (no Landlock), -EINVAL (abi < 0),
+ * -ENOMEM, -EMFILE, or another -errno from landlock_create_ruleset(2).
+ */
+int sbx_landlock_new(int abi, struct sbx_landlock **ret);
+
+/*
+ * Grant perms (SBX_PERM_* of sbx/policy.h) beneath path_fd (borrowed, an
+ * O_PATH fd is enough). On a non-directory only the file rights apply.
+ * The mapping is in doc/confine.md. perms 0 adds nothing and returns 0.
+ * Returns 0, or -EINVAL (unknown perm bits, NULL l), -EBADF, or another
+ * -errno from landlock_add_rule(2).
+ */
+int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms);
+
+/*
+ * Enforce the ruleset on the calling thread (and its future children):
+ * sets PR_SET_NO_NEW_PRIVS first (Landlock needs it without CAP_SYS_ADMIN).
+ * Async-signal-safe (prctl + one syscall): for a forked child.
+ * Returns 0, or -EINVAL (NULL l), or -errno from prctl(2) or
+ * landlock_restrict_self(2).
+ */
+int sbx_landlock_restrict(struct sbx_landlock *l);
+
+/* ABI the ruleset was built for, and the filesystem rights it handles
+ * (LANDLOCK_ACCESS_FS_* bits). */
+int sbx_landlock_get_abi(const struct sbx_landlock *l);
+uint64_t sbx_landlock_handled(const struct sbx_landlock *l);
+
+/*
+ * Describe the ruleset for users ("landlock ABI 7: handles execute,
+ * write_file, ...; 3 rules") into buf (always NUL-terminated when len > 0).
+ * Returns the length it wanted (like snprintf), or -EINVAL.
+ */
+int sbx_landlock_describe(const struct sbx_landlock *l, char *buf, size_t len);
+
+/* Close the ruleset fd and free. NULL-safe, returns NULL. */
+struct sbx_landlock *sbx_landlock_free(struct sbx_landlock *l);
+
+#endif
