@@ -121,6 +121,11 @@ int main(void)
 {
 	tap_start();
 	storm_case();
-	nofile_case();
+	if (getenv("SBX_UNDER_VALGRIND"))
+		/* valgrind keeps its own fds above the soft limit and refuses
+		 * to let it move: the case cannot be staged there. */
+		skip(6, "15: RLIMIT_NOFILE cannot be lowered under valgrind");
+	else
+		nofile_case();
 	return tap_done();
 }

@@ -39,10 +39,11 @@ int sbx_socketpair(int sv[2]);
 
 /*
  * Send one message on a SOCK_SEQPACKET socket. The fds are borrowed: the
- * caller still owns them afterwards, on success and on failure.
+ * caller still owns them afterwards, on success and on failure. The socket
+ * type is not checked here (it would cost a syscall per message): the
+ * receiving end refuses anything but SOCK_SEQPACKET.
  * Returns 0, or -EINVAL (nfds > SBX_MAX_FDS, bad arguments, an fd < 0),
- * -EMSGSIZE (len > SBX_MSG_MAX), -EPROTOTYPE (not a SEQPACKET socket),
- * -EAGAIN (non-blocking socket full), -EPIPE (peer gone), or another -errno
+ * -EMSGSIZE (len > SBX_MSG_MAX), -EAGAIN (non-blocking socket full), -EPIPE (peer gone), or another -errno
  * from sendmsg(2). Nothing is sent on error.
  */
 int sbx_msg_send(int sock, uint32_t type, uint32_t id, const void *data,
