@@ -3,5 +3,6 @@
 #define SBX_H
 
 #include <sbx/proto.h>
+#include <sbx/policy.h>
 
 #endif

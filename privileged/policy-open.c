@@ -1,0 +1,311 @@
+/*
+ * sbx_policy_open: the path decision.
+ *
+ * What must stay true: a request is resolved only by openat2() beneath the
+ * root fd of the longest matching rule (string matching only picks the
+ * rule), the flags are checked before anything is opened, and nothing with
+ * side effects is opened before its type is known. Two phases:
+ *   1. an O_PATH probe (no side effects, whatever the object is), fstat,
+ *      the type and the perms checked against the rule;
+ *   2. the real open of that very object, by reopening the probe through
+ *      /proc/self/fd (no second resolution, so no race), with O_NONBLOCK so
+ *      a FIFO or a device cannot block the broker; st_dev/st_ino compared;
+ *      O_NONBLOCK cleared again unless the requester asked for it.
+ * A new file (O_CREAT, nothing there) is created with O_EXCL, so the create
+ * path never opens an object that appeared in between; the probe is retried.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "policy-impl.h"
+#include "proto/export.h"
+
+/* The kernel's O_LARGEFILE (glibc defines it as 0 on 64-bit, but a raw
+ * openat from a trapped program may carry it). Harmless: stripped. */
+#if defined(__x86_64__)
+#define KERNEL_O_LARGEFILE 0100000
+#else
+#define KERNEL_O_LARGEFILE 0
+#endif
+
+/* Every bit a request may carry. O_TMPFILE includes O_DIRECTORY. O_PATH is
+ * known (refused with EACCES, not EINVAL); O_NOATIME and O_ASYNC are not. */
+#define OPEN_KNOWN                                                            \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |       \
+	 O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_DIRECTORY | O_NOFOLLOW | \
+	 O_CLOEXEC | O_PATH | O_TMPFILE | KERNEL_O_LARGEFILE)
+
+#define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+/* openat2 may return EAGAIN under RESOLVE_BENEATH during a concurrent
+ * rename; and an O_CREAT race retries the probe. */
+#define OPEN_ATTEMPTS 4
+
+static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(unsigned)flags,
+		.mode = mode,
+		.resolve = RESOLVE_FLAGS,
+	};
+	long r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static bool is_tmpfile(int flags)
+{
+	return (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+static bool wants_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND));
+}
+
+static bool wants_read(int flags)
+{
+	return (flags & O_ACCMODE) != O_WRONLY;
+}
+
+/* Flags alone, before any syscall. -EINVAL, -EACCES or 0; *mode masked. */
+static int check_flags(int flags, mode_t *mode)
+{
+	if ((unsigned)flags & ~(unsigned)OPEN_KNOWN)
+		return -EINVAL;
+	if ((flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	if (flags & O_PATH)
+		return -EACCES; /* notify may map O_PATH; the policy does not */
+	if (is_tmpfile(flags) && (flags & O_ACCMODE) == O_RDONLY)
+		return -EINVAL;
+	if ((flags & O_CREAT) || is_tmpfile(flags)) {
+		if (*mode & ~(mode_t)07777)
+			return -EINVAL;
+	} else {
+		*mode = 0; /* open(2) ignores it; openat2 would refuse it */
+	}
+	return 0;
+}
+
+/* What the flags need from the rule, whatever the object turns out to be. */
+static int check_rule_flags(unsigned perms, int flags)
+{
+	if (wants_write(flags) && !(perms & SBX_PERM_WRITE))
+		return -EACCES;
+	if ((flags & O_CREAT) || is_tmpfile(flags)) {
+		if (!(perms & SBX_PERM_CREATE))
+			return -EACCES;
+	} else if ((flags & O_DIRECTORY) && !(perms & SBX_PERM_DIR)) {
+		return -EACCES;
+	}
+	if (wants_read(flags) && !is_tmpfile(flags) &&
+	    !(perms & (SBX_PERM_READ | SBX_PERM_EXEC | SBX_PERM_DIR)))
+		return -EACCES;
+	return 0;
+}
+
+/* What the object's type needs. */
+static int check_type(unsigned perms, int flags, mode_t type)
+{
+	bool rd = wants_read(flags), wr = wants_write(flags);
+
+	if (S_ISLNK(type))
+		return -ELOOP; /* O_NOFOLLOW on a symlink, as open(2) says */
+	if (S_ISDIR(type))
+		return (perms & SBX_PERM_DIR) ? 0 : -EACCES;
+	if ((flags & O_DIRECTORY) && !is_tmpfile(flags))
+		return -ENOTDIR;
+	if (!S_ISREG(type) && !(perms & SBX_PERM_DEV))
+		return -EACCES; /* FIFO, socket, device: never without dev */
+	if (wr && !(perms & SBX_PERM_WRITE))
+		return -EACCES;
+	if (rd && !(perms & SBX_PERM_READ)) {
+		/* exec alone lets a regular file be opened read-only (what
+		 * fexecve and the dynamic loader need), nothing else */
+		if (!S_ISREG(type) || wr || !(perms & SBX_PERM_EXEC))
+			return -EACCES;
+	}
+	return 0;
+}
+
+/* Give back the blocking mode the requester asked for; closes fd on error. */
+static int finish(int fd, int flags)
+{
+	int fl;
+
+	if (flags & O_NONBLOCK)
+		return fd;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int fstat_fd(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+/* Phase 2: open the probed object itself. */
+static int reopen(const struct policy_rule *rule, const char *rest, int probe,
+		  const struct stat *pst, int flags)
+{
+	int oflags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | KERNEL_O_LARGEFILE)) |
+		     O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	char proc[64];
+	struct stat st;
+	int fd, r;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", probe);
+	fd = open(proc, oflags);
+	if (fd < 0 && errno == ENOENT && *rest) {
+		/* No procfs in this mount namespace: resolve again, and let
+		 * the st_dev/st_ino comparison catch a swap (O_NONBLOCK still
+		 * keeps a FIFO from blocking us). */
+		fd = sys_openat2(rule->root_fd, rest, oflags | (flags & O_NOFOLLOW), 0);
+		if (fd < 0)
+			return fd;
+	} else if (fd < 0) {
+		return -errno;
+	}
+	r = fstat_fd(fd, &st);
+	if (r == 0 && (st.st_dev != pst->st_dev || st.st_ino != pst->st_ino))
+		r = -EAGAIN;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return finish(fd, flags);
+}
+
+/* O_CREAT and nothing there: create it, never opening what a racer put. */
+static int create(const struct policy_rule *rule, const char *rest, int flags,
+		  mode_t mode)
+{
+	int oflags = (flags & ~KERNEL_O_LARGEFILE) | O_EXCL | O_NONBLOCK |
+		     O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	int fd, r;
+
+	if (!*rest)
+		return -EEXIST; /* the rule's own root exists */
+	fd = sys_openat2(rule->root_fd, rest, oflags, mode);
+	if (fd == -EEXIST && !(flags & O_EXCL))
+		return -EAGAIN; /* appeared in between: probe again */
+	if (fd < 0)
+		return fd;
+	r = fstat_fd(fd, &st);
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EACCES;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return finish(fd, flags);
+}
+
+static int open_tmpfile(const struct policy_rule *rule, const char *rest, int flags,
+		   mode_t mode)
+{
+	int oflags = (flags & ~KERNEL_O_LARGEFILE) | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	int fd, r;
+
+	if (!*rest && !rule->is_dir)
+		return -ENOTDIR;
+	/* O_TMPFILE carries O_DIRECTORY: only a directory is ever opened, so
+	 * no device open can happen here. */
+	fd = sys_openat2(rule->root_fd, *rest ? rest : ".", oflags, mode);
+	if (fd < 0)
+		return fd;
+	r = fstat_fd(fd, &st);
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EACCES;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int open_once(const struct policy_rule *rule, const char *rest, int flags,
+		     mode_t mode)
+{
+	struct stat st;
+	int probe, r;
+
+	if (!*rest && !rule->is_dir) {
+		/* The rule is this very file: its root fd is the probe. */
+		probe = fcntl(rule->root_fd, F_DUPFD_CLOEXEC, 3);
+		if (probe < 0)
+			return -errno;
+	} else {
+		probe = sys_openat2(rule->root_fd, *rest ? rest : ".",
+				    O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY)),
+				    0);
+		if (probe == -ENOENT && (flags & O_CREAT))
+			return create(rule, rest, flags, mode);
+		if (probe < 0)
+			return probe;
+	}
+	r = fstat_fd(probe, &st);
+	if (r == 0 && (flags & O_CREAT) && (flags & O_EXCL))
+		r = -EEXIST;
+	if (r == 0)
+		r = check_type(rule->perms, flags, st.st_mode);
+	if (r == 0)
+		r = reopen(rule, rest, probe, &st, flags);
+	close(probe);
+	return r;
+}
+
+SBX_EXPORT int sbx_policy_open(const struct sbx_policy *p, const char *path, int flags,
+			       mode_t mode)
+{
+	const struct policy_rule *rule;
+	char norm[PATH_MAX], rest[PATH_MAX + 2];
+	const char *tail;
+	bool trailing;
+	int r, n;
+
+	if (!p || !path)
+		return -EINVAL;
+	r = check_flags(flags, &mode);
+	if (r < 0)
+		return r;
+	n = policy_normalise(path, norm, true, &trailing);
+	if (n < 0)
+		return n;
+	rule = policy_match(p, norm, &tail);
+	if (!rule)
+		return -EACCES;
+	r = check_rule_flags(rule->perms, flags);
+	if (r < 0)
+		return r;
+	if (trailing && !*tail && !rule->is_dir)
+		return -ENOTDIR;
+	/* "x/" must stay a directory lookup for the kernel */
+	snprintf(rest, sizeof(rest), "%s%s", tail, trailing && *tail ? "/" : "");
+	for (int i = 0; i < OPEN_ATTEMPTS; i++) {
+		r = is_tmpfile(flags) ? open_tmpfile(rule, rest, flags, mode)
+				      : open_once(rule, rest, flags, mode);
+		if (r != -EAGAIN)
+			break;
+	}
+	if (r == -EAGAIN && (flags & O_CREAT) && !(flags & O_EXCL))
+		r = -EEXIST; /* e.g. O_CREAT through a dangling symlink */
+	/* RESOLVE_BENEATH says EXDEV for an escape; to the requester it is
+	 * simply not granted. ELOOP (magic link, O_NOFOLLOW, loops) stays. */
+	return r == -EXDEV ? -EACCES : r;
+}
