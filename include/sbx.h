@@ -4,5 +4,6 @@
 
 #include <sbx/proto.h>
 #include <sbx/policy.h>
+#include <sbx/confine.h>
 
 #endif

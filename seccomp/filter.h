@@ -46,6 +46,11 @@ struct sbx_bpf;
  */
 int sbx_filter_compile(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
 
+/* The same for the calling process itself (sbx_confine): the strict
+ * profile then also lets it signal itself (tgkill/kill on its own pid, for
+ * abort()). Returns as sbx_filter_compile. */
+int sbx_filter_compile_self(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
+
 /* Free a compiled program. NULL-safe, returns NULL. */
 struct sbx_bpf *sbx_bpf_free(struct sbx_bpf *bpf);
 
