@@ -46,10 +46,11 @@ struct notify_opts {
 	/* Summary to count denials in (borrowed; must outlive the listener).
 	 * May be NULL: then the "once per syscall" memory is per listener. */
 	struct notify_report *report;
-	/* Called for every open decision (err 0 = granted, path as resolved,
-	 * may be NULL when unreadable). notify_attach sets it to the broker's
-	 * audit when left NULL. */
-	void (*on_open)(pid_t pid, const char *path, int flags, int err, void *ud);
+	/* Called for every open decision (err 0 = granted, else the positive
+	 * errno answered; path as resolved, NULL when unreadable), with
+	 * open_ud. notify_attach sets it to the broker's audit when NULL. */
+	void (*on_open)(pid_t pid, const char *path, int flags, int err, void *open_ud);
+	void *open_ud;
 };
 
 /* A served listener. */
