@@ -99,12 +99,10 @@ static int check_rule_flags(unsigned perms, int flags)
 {
 	if (wants_write(flags) && !(perms & SBX_PERM_WRITE))
 		return -EACCES;
-	if ((flags & O_CREAT) || is_tmpfile(flags)) {
-		if (!(perms & SBX_PERM_CREATE))
-			return -EACCES;
-	} else if ((flags & O_DIRECTORY) && !(perms & SBX_PERM_DIR)) {
+	if (((flags & O_CREAT) || is_tmpfile(flags)) && !(perms & SBX_PERM_CREATE))
 		return -EACCES;
-	}
+	if ((flags & O_DIRECTORY) && !is_tmpfile(flags) && !(perms & SBX_PERM_DIR))
+		return -EACCES;
 	if (wants_read(flags) && !is_tmpfile(flags) &&
 	    !(perms & (SBX_PERM_READ | SBX_PERM_EXEC | SBX_PERM_DIR)))
 		return -EACCES;
