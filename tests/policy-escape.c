@@ -1,0 +1,131 @@
+/* Path traversal against sbx_policy_open: every way out of a granted tree
+ * must fail, and leave the fd table as it was. */
+#include "policy-util.h"
+
+static void build_tree(void)
+{
+	mkdir_t("jail");
+	mkdir_t("jail/deep");
+	mkdir_t("outside");
+	write_t("jail/ok.txt", "ok");
+	write_t("outside/secret.txt", "secret");
+	symlink_t(T("outside/secret.txt"), "jail/abs");
+	symlink_t("/etc/passwd", "jail/abs-etc");
+	symlink_t("../outside/secret.txt", "jail/rel");
+	symlink_t("../../outside/secret.txt", "jail/deep/rel2");
+	symlink_t("..", "jail/up");
+	symlink_t("ok.txt", "jail/inner");
+	symlink_t("/proc/self/root", "jail/procroot");
+	symlink_t("loop2", "jail/loop1");
+	symlink_t("loop1", "jail/loop2");
+}
+
+static void test_tree(const struct sbx_policy *p)
+{
+	int fd;
+
+	fd = grant(p, T("jail/ok.txt"), O_RDONLY, 0, "control: a file in the jail");
+	close(fd);
+	fd = grant(p, T("jail/inner"), O_RDONLY, 0, "control: a relative symlink inside");
+	close(fd);
+	fd = grant(p, T("jail/deep/../ok.txt"), O_RDONLY, 0, "control: '..' that stays inside");
+	close(fd);
+	DENY(p, T("jail/../outside/secret.txt"), O_RDONLY, 0, -EACCES, "'..' out of the rule");
+	DENY(p, T("jail/deep/../../outside/secret.txt"), O_RDONLY, 0, -EACCES,
+	     "'..' twice out of the rule");
+	DENY(p, T("jail/../../../../../../etc/passwd"), O_RDONLY, 0, -EACCES,
+	     "'..' up to / and down to /etc/passwd");
+	DENY(p, T("jail/abs"), O_RDONLY, 0, -EACCES, "absolute symlink to outside");
+	DENY(p, T("jail/abs-etc"), O_RDONLY, 0, -EACCES, "absolute symlink to /etc/passwd");
+	DENY(p, T("jail/rel"), O_RDONLY, 0, -EACCES, "relative symlink that climbs out");
+	DENY(p, T("jail/deep/rel2"), O_RDONLY, 0, -EACCES, "relative symlink two levels out");
+	DENY(p, T("jail/up/outside/secret.txt"), O_RDONLY, 0, -EACCES,
+	     "symlink to '..' used as a directory");
+	DENY(p, T("jail/procroot/etc/passwd"), O_RDONLY, 0, -EACCES,
+	     "symlink to /proc/self/root");
+	DENY(p, T("jail/loop1"), O_RDONLY, 0, -ELOOP, "symlink loop");
+	DENY(p, T("jail/rel"), O_WRONLY | O_CREAT, 0600, -EACCES,
+	     "O_CREAT through a climbing symlink (no create perm)");
+}
+
+static void test_create_escape(void)
+{
+	struct sbx_policy *p;
+
+	if (sbx_policy_new(&p) < 0 ||
+	    sbx_policy_add_path(p, T("jail"), SBX_PERM_READ | SBX_PERM_WRITE | SBX_PERM_CREATE) < 0)
+		tap_bail("policy");
+	DENY(p, T("jail/../outside/new"), O_WRONLY | O_CREAT, 0600, -EACCES,
+	     "create rule: O_CREAT with '..' out");
+	ok(access(T("outside/new"), F_OK) < 0, "  ...nothing created outside");
+	DENY(p, T("jail/rel"), O_WRONLY | O_TRUNC, 0, -EACCES,
+	     "create rule: O_TRUNC through a climbing symlink");
+	DENY(p, T("jail/up/outside/new2"), O_WRONLY | O_CREAT, 0600, -EACCES,
+	     "create rule: O_CREAT beneath a symlink to '..'");
+	ok(access(T("outside/new2"), F_OK) < 0, "  ...nothing created outside");
+	DENY(p, T("jail/abs"), O_WRONLY | O_CREAT, 0600, -EACCES,
+	     "create rule: O_CREAT through an absolute symlink");
+	sbx_policy_free(p);
+}
+
+static void test_proc(int outside_fd)
+{
+	struct sbx_policy *p;
+	char path[128];
+	int fd;
+
+	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, "/proc", SBX_PERM_READ | SBX_PERM_DIR) < 0)
+		tap_bail("policy");
+	fd = grant(p, "/proc/self/status", O_RDONLY, 0, "control: /proc/self/status under a /proc rule");
+	if (fd >= 0)
+		close(fd);
+	DENY(p, "/proc/self/root/etc/passwd", O_RDONLY, 0, -ELOOP, "/proc/self/root");
+	DENY(p, "/proc/thread-self/root/etc/passwd", O_RDONLY, 0, -ELOOP, "/proc/thread-self/root");
+	{
+		struct fd_table t;
+		int r;
+
+		/* ELOOP, or EACCES when ptrace access to pid 1 is refused */
+		fd_snapshot(&t);
+		r = sbx_policy_open(p, "/proc/1/root/etc/passwd", O_RDONLY, 0);
+		if (r >= 0)
+			close(r);
+		ok(r == -ELOOP || r == -EACCES, "/proc/1/root (got %d)", r);
+		ok(fd_same(&t), "  ...and no fd leaked");
+	}
+	DENY(p, "/proc/self/cwd", O_RDONLY | O_DIRECTORY, 0, -ELOOP, "/proc/self/cwd");
+	DENY(p, "/proc/self/exe", O_RDONLY, 0, -ELOOP, "/proc/self/exe");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", outside_fd);
+	DENY(p, path, O_RDONLY, 0, -ELOOP, "magic link /proc/self/fd/N to a file outside");
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), outside_fd);
+	DENY(p, path, O_RDONLY, 0, -ELOOP, "magic link /proc/PID/fd/N");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/../fd/%d", outside_fd);
+	DENY(p, path, O_RDONLY, 0, -ELOOP, "magic link reached through '..'");
+	DENY(p, "/proc/self/root", O_RDONLY | O_DIRECTORY, 0, -ELOOP, "/proc/self/root itself");
+	sbx_policy_free(p);
+}
+
+int main(void)
+{
+	struct fd_table start;
+	struct sbx_policy *p;
+	int outside_fd;
+
+	tap_start();
+	tree_make();
+	build_tree();
+	outside_fd = open(T("outside/secret.txt"), O_RDONLY | O_CLOEXEC);
+	if (outside_fd < 0)
+		tap_bail("open outside");
+	fd_snapshot(&start);
+	if (sbx_policy_new(&p) < 0 ||
+	    sbx_policy_add_path(p, T("jail"), SBX_PERM_READ | SBX_PERM_DIR) < 0)
+		tap_bail("policy");
+	test_tree(p);
+	sbx_policy_free(p);
+	test_create_escape();
+	test_proc(outside_fd);
+	ok(fd_same(&start), "nothing left open");
+	close(outside_fd);
+	return tap_done();
+}
