@@ -19,7 +19,7 @@
 
 static char tree[PATH_MAX];
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -27,14 +27,14 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static void tree_cleanup(void)
+static inline void tree_cleanup(void)
 {
 	if (tree[0])
 		nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* mkdtemp under TMPDIR (or /tmp); removed at exit. */
-static void tree_make(void)
+static inline void tree_make(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -45,7 +45,7 @@ static void tree_make(void)
 }
 
 /* tree + "/" + rel, in a rotating set of static buffers. */
-static const char *T(const char *rel)
+static inline const char *T(const char *rel)
 {
 	static char buf[8][PATH_MAX];
 	static int i;
@@ -58,13 +58,13 @@ static const char *T(const char *rel)
 	return b;
 }
 
-static void mkdir_t(const char *rel)
+static inline void mkdir_t(const char *rel)
 {
 	if (mkdir(T(rel), 0755) < 0)
 		tap_bail("mkdir %s: %s", rel, strerror(errno));
 }
 
-static void write_t(const char *rel, const char *text)
+static inline void write_t(const char *rel, const char *text)
 {
 	int fd = open(T(rel), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -73,7 +73,7 @@ static void write_t(const char *rel, const char *text)
 	close(fd);
 }
 
-static void symlink_t(const char *target, const char *rel)
+static inline void symlink_t(const char *target, const char *rel)
 {
 	if (symlink(target, T(rel)) < 0)
 		tap_bail("symlink %s: %s", rel, strerror(errno));
@@ -93,7 +93,7 @@ static void symlink_t(const char *target, const char *rel)
 	} while (0)
 
 /* The request is granted: returns the fd (close-on-exec checked). */
-static int grant(const struct sbx_policy *p, const char *path, int flags, mode_t mode,
+static inline int grant(const struct sbx_policy *p, const char *path, int flags, mode_t mode,
 		 const char *what)
 {
 	int fd = sbx_policy_open(p, path, flags, mode);
