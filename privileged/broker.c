@@ -36,6 +36,11 @@
  * that does not read: one full-size reply fits, a few dozen small ones. */
 #define CHAN_SNDBUF (SBX_MSG_MAX + 1024)
 
+/* Linux 6.16: a receiver can refuse SCM_RIGHTS (the sender gets EPERM). */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+
 enum src_kind { SRC_CHAN, SRC_PIDFD, SRC_WATCH };
 
 /* What an epoll event points at; freed only after the round that may
@@ -180,6 +185,19 @@ static int ep_add(struct sbx_broker *b, int fd, struct src *s)
 	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/*
+ * While no handler takes fds, the kernel refuses them at the child's
+ * sendmsg: a hostile child's fds never enter the broker (whose close of the
+ * last reference could block, e.g. a FUSE flush). Best effort: older
+ * kernels say ENOPROTOOPT and the receive path refuses them instead.
+ */
+static void pass_rights(int sock, bool on)
+{
+	int v = on;
+
+	setsockopt(sock, SOL_SOCKET, SO_PASSRIGHTS, &v, sizeof(v));
+}
+
 static int prepare_sock(int sock)
 {
 	int type, fl, sz = CHAN_SNDBUF;
@@ -215,6 +233,8 @@ SBX_EXPORT int sbx_broker_add_child(struct sbx_broker *b, int sock, pid_t pid)
 		close(sock);
 		return r;
 	}
+	if (!b->max_fds_in)
+		pass_rights(sock, false);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(sock);
@@ -277,6 +297,9 @@ SBX_EXPORT int sbx_broker_register(struct sbx_broker *b, uint32_t type, unsigned
 		return -ENOMEM;
 	b->handlers = h;
 	h[b->nhandlers++] = (struct handler){ type, max_fds_in, fn, ud };
+	if (max_fds_in && !b->max_fds_in)
+		for (struct child *c = b->children; c; c = c->next)
+			pass_rights(c->sock, true);
 	if (max_fds_in > b->max_fds_in)
 		b->max_fds_in = max_fds_in;
 	return 0;
