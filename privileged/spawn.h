@@ -22,7 +22,8 @@
  *   5. capabilities (uid/gid change, groups dropped, bounding/ambient
  *      cleared), then PR_SET_NO_NEW_PRIVS (it only acts at execve, and an
  *      unprivileged Landlock needs it first);
- *   6. Landlock (a ruleset built by the parent);
+ *   6. Landlock (a ruleset built by the parent: d->landlock_fd is kept
+ *      across the fd layout, moved above the placed fds);
  *   7. seccomp last (a program compiled by the parent; its listener fd, if
  *      any, is passed back over the status socket);
  *   8. execve of d->path (already resolved by the parent: no PATH search in
@@ -37,7 +38,6 @@
 #include <sys/types.h>
 
 struct sbx_bpf;
-struct sbx_landlock;
 
 /* Namespaces (bit set). */
 enum {
@@ -97,7 +97,9 @@ struct sbx_spawn_desc {
 	uid_t uid;
 	gid_t gid;
 	bool keep_caps;                   /* skip the capability step (tests only) */
-	struct sbx_landlock *landlock;    /* built ruleset, or NULL for none */
+	int landlock_fd;                  /* built Landlock ruleset fd (borrowed), -1 none;
+	                                   * restricted with a raw landlock_restrict_self
+	                                   * after the fd layout moved it */
 	const struct sbx_bpf *filter;     /* compiled seccomp program, or NULL */
 };
 

@@ -1,0 +1,33 @@
+/* Internal to spawn*.c: what the parent prepares for the child. */
+#ifndef SBX_SPAWN_IMPL_H
+#define SBX_SPAWN_IMPL_H
+
+#include "privileged/spawn.h"
+
+/* Messages on the status socket (sbx_msg type; id carries the errno). */
+enum {
+	SPAWN_MSG_HELLO = 1000,     /* child alive after PDEATHSIG (parent check) */
+	SPAWN_MSG_LISTENER,         /* carries the seccomp listener fd */
+	/* types 1..SPAWN_STEP_MAX-1: that step failed with errno id */
+};
+
+struct spawn_prep {
+	const struct sbx_spawn_desc *d;
+	char **envp;                /* malloc'ed: base env + ours */
+	char *listen_pid;           /* digits buffer inside envp's LISTEN_PID entry */
+	size_t listen_pid_len;      /* room in listen_pid, NUL included */
+	int status_fd;              /* child's end of the status socket */
+	int parent_status_fd;       /* parent's end: the child closes it */
+	int landlock_fd;            /* child: where step_fds moved the ruleset */
+	pid_t parent_pid;
+	bool pidns;                 /* getppid() is 0 in the child */
+	bool clone_ns;              /* namespaces came with clone3 (else unshare) */
+	unsigned long unshare_flags;
+	char uid_map[64];           /* "inside outside count\n", empty: none */
+	char gid_map[64];
+};
+
+/* The child: runs the steps and execs; never returns. */
+__attribute__((noreturn)) void spawn_child(struct spawn_prep *p);
+
+#endif
