@@ -227,6 +227,9 @@ static int add_strict(struct build *b, pid_t self)
 			return r;
 		if ((r = add_name(b, SCMP_ACT_ALLOW, "sendmsg", 1, c)) < 0)
 			return r;
+		/* sbx_msg_recv checks SO_TYPE */
+		if ((r = add_name(b, SCMP_ACT_ALLOW, "getsockopt", 1, c)) < 0)
+			return r;
 	}
 	if (self > 0) {
 		/* abort(): signals to itself only. */
