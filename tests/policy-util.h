@@ -47,9 +47,9 @@ static inline void tree_make(void)
 /* tree + "/" + rel, in a rotating set of static buffers. */
 static inline const char *T(const char *rel)
 {
-	static char buf[8][PATH_MAX];
+	static char buf[16][PATH_MAX];
 	static int i;
-	char *b = buf[i++ % 8];
+	char *b = buf[i++ % 16];
 
 	int n = snprintf(b, PATH_MAX, "%s%s%s", tree, *rel ? "/" : "", rel);
 
