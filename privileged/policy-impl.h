@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "policy-internal.h"
 
@@ -91,6 +92,15 @@ int policy_parse_connect(const char *addr, struct policy_connect *c);
  * NULL. *rest points into path at what remains ("" when path is the rule). */
 const struct policy_rule *policy_match(const struct sbx_policy *p, const char *path,
 				       const char **rest);
+
+/* openat(root, path, flags, mode) confined like openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS (policy-resolve.c): the kernel's
+ * when it has openat2, else a user-space walk with the same rules. fd or
+ * -errno (EXDEV for an escape, ELOOP for a magic link or a loop, EAGAIN for
+ * a race the caller should retry). */
+int policy_openat_beneath(int root, const char *path, int flags, mode_t mode);
+/* Tests: use the user-space walk even when openat2 exists (or stop). */
+void policy_force_fallback(bool on);
 
 /* Add a syscall line (used by the file parser). 0, -EINVAL, -EEXIST, -ENOMEM. */
 int policy_add_syscall(struct sbx_policy *p, const char *name, bool allow, unsigned line);

@@ -17,11 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "policy-impl.h"
@@ -42,21 +40,13 @@
 	 O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_DIRECTORY | O_NOFOLLOW | \
 	 O_CLOEXEC | O_PATH | O_TMPFILE | KERNEL_O_LARGEFILE)
 
-#define RESOLVE_FLAGS (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 /* openat2 may return EAGAIN under RESOLVE_BENEATH during a concurrent
  * rename; and an O_CREAT race retries the probe. */
 #define OPEN_ATTEMPTS 4
 
-static int sys_openat2(int dirfd, const char *path, int flags, mode_t mode)
+static int beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(unsigned)flags,
-		.mode = mode,
-		.resolve = RESOLVE_FLAGS,
-	};
-	long r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-
-	return r < 0 ? -errno : (int)r;
+	return policy_openat_beneath(dirfd, path, flags, mode);
 }
 
 static bool is_tmpfile(int flags)
@@ -171,7 +161,7 @@ static int reopen(const struct policy_rule *rule, const char *rest, int probe,
 		/* No procfs in this mount namespace: resolve again, and let
 		 * the st_dev/st_ino comparison catch a swap (O_NONBLOCK still
 		 * keeps a FIFO from blocking us). */
-		fd = sys_openat2(rule->root_fd, rest, oflags | (flags & O_NOFOLLOW), 0);
+		fd = beneath(rule->root_fd, rest, oflags | (flags & O_NOFOLLOW), 0);
 		if (fd < 0)
 			return fd;
 	} else if (fd < 0) {
@@ -198,7 +188,7 @@ static int create(const struct policy_rule *rule, const char *rest, int flags,
 
 	if (!*rest)
 		return -EEXIST; /* the rule's own root exists */
-	fd = sys_openat2(rule->root_fd, rest, oflags, mode);
+	fd = beneath(rule->root_fd, rest, oflags, mode);
 	if (fd == -EEXIST && !(flags & O_EXCL))
 		return -EAGAIN; /* appeared in between: probe again */
 	if (fd < 0)
@@ -224,7 +214,7 @@ static int open_tmpfile(const struct policy_rule *rule, const char *rest, int fl
 		return -ENOTDIR;
 	/* O_TMPFILE carries O_DIRECTORY: only a directory is ever opened, so
 	 * no device open can happen here. */
-	fd = sys_openat2(rule->root_fd, *rest ? rest : ".", oflags, mode);
+	fd = beneath(rule->root_fd, *rest ? rest : ".", oflags, mode);
 	if (fd < 0)
 		return fd;
 	r = fstat_fd(fd, &st);
@@ -249,7 +239,7 @@ static int open_once(const struct policy_rule *rule, const char *rest, int flags
 		if (probe < 0)
 			return -errno;
 	} else {
-		probe = sys_openat2(rule->root_fd, *rest ? rest : ".",
+		probe = beneath(rule->root_fd, *rest ? rest : ".",
 				    O_PATH | O_CLOEXEC | (flags & (O_NOFOLLOW | O_DIRECTORY)),
 				    0);
 		if (probe == -ENOENT && (flags & O_CREAT))
