@@ -93,6 +93,12 @@ static int in_child(int (*fn)(void *), void *ud)
 	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
+static int child_restrict_badfd(void *ud)
+{
+	(void)ud;
+	return sbx_landlock_restrict_fd(-1) == -EBADF ? 0 : 1;
+}
+
 static int child_enosys(void *ud)
 {
 	scmp_filter_ctx c = seccomp_init(SCMP_ACT_ALLOW);
@@ -171,6 +177,8 @@ int main(void)
 	   "describe: %s", desc);
 	r = sbx_landlock_describe(l, desc, 8);
 	ok(r > 8 && strlen(desc) == 7, "describe truncates and returns the length wanted");
+	ok(sbx_landlock_fd(l) >= 0 && fd_is_cloexec(sbx_landlock_fd(l)), "ruleset fd is close-on-exec");
+	is_int(in_child(child_restrict_badfd, NULL), 0, "restrict_fd on a bad fd: -EBADF");
 	ok(sbx_landlock_free(l) == NULL && sbx_landlock_free(NULL) == NULL, "free, NULL-safe");
 	ok(fd_same(&before), "no fd left");
 

@@ -167,15 +167,25 @@ int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms)
 	return 0;
 }
 
+int sbx_landlock_restrict_fd(int ruleset_fd)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 int sbx_landlock_restrict(struct sbx_landlock *l)
 {
 	if (!l)
 		return -EINVAL;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	if (syscall(__NR_landlock_restrict_self, l->fd, 0) < 0)
-		return -errno;
-	return 0;
+	return sbx_landlock_restrict_fd(l->fd);
+}
+
+int sbx_landlock_fd(const struct sbx_landlock *l)
+{
+	return l ? l->fd : -EINVAL;
 }
 
 int sbx_landlock_get_abi(const struct sbx_landlock *l)

@@ -43,6 +43,19 @@ int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms);
  */
 int sbx_landlock_restrict(struct sbx_landlock *l);
 
+/* The ruleset fd (close-on-exec, still owned by l), for a spawner that
+ * moves fds around before restricting: see sbx_landlock_restrict_fd().
+ * Returns the fd, or -EINVAL for NULL. */
+int sbx_landlock_fd(const struct sbx_landlock *l);
+
+/*
+ * sbx_landlock_restrict() on a ruleset fd (a dup of sbx_landlock_fd(),
+ * borrowed): PR_SET_NO_NEW_PRIVS, then landlock_restrict_self(2).
+ * Async-signal-safe. Returns 0, or -errno from prctl(2) or
+ * landlock_restrict_self(2) (-EBADF, -EBADFD not a ruleset, -EPERM).
+ */
+int sbx_landlock_restrict_fd(int ruleset_fd);
+
 /* ABI the ruleset was built for, and the filesystem rights it handles
  * (LANDLOCK_ACCESS_FS_* bits). */
 int sbx_landlock_get_abi(const struct sbx_landlock *l);
