@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <seccomp.h>
+
 #include <sbx/policy.h>
 
+#include "privileged/notify.h"
 #include "privileged/sandbox-run.h"
 #include "seccomp/filter.h"
 
@@ -36,6 +39,8 @@ static const char usage[] =
 	"         --connect NAME=ADDR (brokered)  --audit FILE\n"
 	"seccomp: --seccomp=default|strict|FILE  --allow-syscall NAME\n"
 	"         --deny-syscall NAME  --seccomp-action=errno|kill|log  --dump-seccomp\n"
+"         --trace-denied (name each denied syscall; summary at exit)\n"
+"         --no-default-grants (no built-in read-only runtime, listed below)\n"
 	"process: --user USER (root)  --unshare-net  --unshare-all  --timeout SECS\n"
 	"         --rlimit NAME=N[:M]  --env K=V  --clearenv  --chdir DIR\n"
 	"output:  -v  --json-status-fd FD  --help  --version\n"
@@ -48,6 +53,7 @@ enum {
 	OPT_UNSHARE_ALL, OPT_LANDLOCK, OPT_SECCOMP, OPT_ALLOW, OPT_DENY, OPT_ACTION,
 	OPT_DUMP, OPT_POLICY, OPT_TIMEOUT, OPT_RLIMIT, OPT_ENV, OPT_CLEARENV, OPT_CHDIR,
 	OPT_AUDIT, OPT_JSON, OPT_VERSION, OPT_UNSHARE_USER, OPT_UNSHARE_PID,
+	OPT_TRACE_DENIED, OPT_NO_DEFAULT_GRANTS,
 };
 
 static const struct option longopts[] = {
@@ -67,6 +73,8 @@ static const struct option longopts[] = {
 	{ "deny-syscall", required_argument, NULL, OPT_DENY },
 	{ "seccomp-action", required_argument, NULL, OPT_ACTION },
 	{ "dump-seccomp", no_argument, NULL, OPT_DUMP },
+	{ "trace-denied", no_argument, NULL, OPT_TRACE_DENIED },
+	{ "no-default-grants", no_argument, NULL, OPT_NO_DEFAULT_GRANTS },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "rlimit", required_argument, NULL, OPT_RLIMIT },
@@ -297,8 +305,12 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 					"(starting with / or .), got '%s'", arg), -1;
 		return 0;
 	case OPT_ALLOW:
+		if (seccomp_syscall_resolve_name(arg) == __NR_SCMP_ERROR)
+			return run_errx("--allow-syscall: unknown syscall '%s'", arg), -1;
 		return opt_str("--allow-syscall", arg, &o->allow, &o->nallow);
 	case OPT_DENY:
+		if (seccomp_syscall_resolve_name(arg) == __NR_SCMP_ERROR)
+			return run_errx("--deny-syscall: unknown syscall '%s'", arg), -1;
 		return opt_str("--deny-syscall", arg, &o->deny, &o->ndeny);
 	case OPT_ACTION:
 		if (!strcmp(arg, "errno"))
@@ -312,6 +324,12 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_DUMP:
 		o->dump_seccomp = true;
+		return 0;
+	case OPT_TRACE_DENIED:
+		o->trace_denied = true;
+		return 0;
+	case OPT_NO_DEFAULT_GRANTS:
+		o->no_default_grants = true;
 		return 0;
 	case OPT_POLICY:
 		return opt_str("--policy", arg, &o->policy_files, &o->npolicy_files);
@@ -356,9 +374,14 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	o->json_fd = -1;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
+			/* The built-in runtime grant (privileged/notify-grants.c). */
+			fputs("default grants (read-only unless noted; --no-default-grants drops them):\n", stdout);
+			for (const struct notify_grant *g = notify_grants; g->path; g++)
+				printf("  %s%s\n", g->path, g->perms & SBX_PERM_WRITE ? " (read-write)" : "");
+			fputs("  /usr /bin /sbin /etc/ld.so.conf /etc/ld.so.conf.d (programs: read, exec)\n", stdout);
 			return 1;
 		}
 		if (c == OPT_VERSION) {
@@ -366,11 +389,10 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 			return 1;
 		}
 		if (c == '?') {
-			if (optopt)
+			if (optopt > 0 && optopt < 128)
 				run_errx("-%c: unknown option (see --help)", optopt);
 			else
-				run_errx("%s: unknown option or missing value (see --help)",
-					 argv[optind - 1]);
+				run_errx("%s: unknown option (see --help)", argv[optind - 1]);
 			return -1;
 		}
 		if (c == ':') {

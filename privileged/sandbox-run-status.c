@@ -5,6 +5,7 @@
  * changes the worker's fate. */
 #include <errno.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,7 +118,12 @@ void status_timeout(unsigned secs)
 
 void status_exit(int code, int sig)
 {
-	if (sig) {
+	if (sig == SIGSYS) {
+		/* Only the signal reaches us; the kernel's audit log names the call. */
+		fprintf(stderr, "sandbox-run: worker killed by seccomp (SIGSYS): a denied system "
+			"call under --seccomp-action=kill (--trace-denied names it)\n");
+		json("{\"event\":\"exit\",\"signal\":%d,\"seccomp\":true}", sig);
+	} else if (sig) {
 		if (st_verbose)
 			fprintf(stderr, "sandbox-run: worker killed by signal %d (%s)\n", sig,
 				strsignal(sig));

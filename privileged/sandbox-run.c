@@ -1,7 +1,6 @@
 /* sandbox-run: run an unmodified program confined (DESIGN.md). This file
  * builds what the spawn needs: the policy, the fds to pass, the Landlock
  * ruleset, the seccomp program; then spawns and runs the loop. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -117,10 +116,11 @@ static int build_policy(struct run *r)
 			return -1;
 		}
 	}
-	e = notify_default_grants(r->policy);
+	e = r->o.no_default_grants ? 0 : notify_default_grants(r->policy);
 	if (e < 0)
 		return run_err("runtime grants", -e), -1;
-	for (size_t i = 0; i < sizeof(runtime_paths) / sizeof(runtime_paths[0]); i++) {
+	for (size_t i = 0; !r->o.no_default_grants &&
+			   i < sizeof(runtime_paths) / sizeof(runtime_paths[0]); i++) {
 		if (access(runtime_paths[i].path, F_OK) < 0)
 			continue;
 		e = sbx_policy_add_path(r->policy, runtime_paths[i].path, runtime_paths[i].perms);
@@ -233,34 +233,6 @@ static int landlock_cb(const char *path, int root_fd, unsigned perms, void *ud)
 	return e;
 }
 
-/* The ruleset's fd number (spawn moves it during the fd layout).
- * TODO: use an accessor from unprivileged/landlock.h once it has one. */
-static int ruleset_fd(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int found = -ENOENT;
-
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		char link[300], target[64];
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (!strcmp(target, "anon_inode:[landlock-ruleset]")) {
-			found = atoi(de->d_name);
-			break;
-		}
-	}
-	closedir(dir);
-	return found;
-}
-
 static int build_landlock(struct run *r)
 {
 	int abi, e;
@@ -284,7 +256,7 @@ static int build_landlock(struct run *r)
 		return run_err("landlock: rule", -e), -1;
 	}
 	r->layers.landlock_abi = sbx_landlock_get_abi(r->landlock);
-	r->landlock_fd = ruleset_fd();
+	r->landlock_fd = sbx_landlock_fd(r->landlock);
 	if (r->landlock_fd < 0)
 		return run_err("landlock: ruleset fd", -r->landlock_fd), -1;
 	return 0;
@@ -367,10 +339,18 @@ static int build_filter(struct run *r, bool dump_only)
 		.errbuf = errbuf,
 		.errlen = sizeof(errbuf),
 	};
-	/* Without Landlock the filesystem is confined by brokering every open
-	 * through seccomp notify (decided by the same policy). */
-	if (!r->landlock && r->o.profile == SBX_PROFILE_DEFAULT && r->layers.kernel.seccomp_notify)
+	/* Unmodified programs' opens are brokered through seccomp notify
+	 * (decided by the same policy as broker requests; doc/notify.md), with
+	 * Landlock, when available, as a second layer for the other path
+	 * syscalls. --trace-denied and --seccomp-action=log route denials
+	 * through the same listener, which names each one. */
+	if (r->o.profile == SBX_PROFILE_DEFAULT && r->layers.kernel.seccomp_notify) {
 		r->spec.notify_open = true;
+		r->spec.trace_denied = r->o.trace_denied || r->o.action == SBX_ACTION_LOG;
+	}
+	if (r->o.trace_denied && !r->spec.trace_denied && !dump_only)
+		return run_errx("--trace-denied: needs the default profile and seccomp user "
+				"notification"), -1;
 	if (!r->landlock && !r->spec.notify_open && r->o.landlock != RUN_LANDLOCK_OFF &&
 	    r->o.profile == SBX_PROFILE_DEFAULT && !dump_only)
 		return run_errx("landlock: not available and no seccomp notify to broker opens "
@@ -533,7 +513,14 @@ static int setup(struct run *r, struct sbx_spawn_desc *d)
 
 static void on_denial(const struct notify_denial *nd, void *ud)
 {
-	(void)ud;
+	const struct run *r = ud;
+
+	/* Once per syscall: enough to write the policy, no flood. */
+	fprintf(stderr, "sandbox-run: %s: %s(%#llx, %#llx, %#llx, %#llx, %#llx, %#llx) by pid %d\n",
+		r->o.action == SBX_ACTION_LOG ? "logged" : "denied", nd->name,
+		(unsigned long long)nd->args[0], (unsigned long long)nd->args[1],
+		(unsigned long long)nd->args[2], (unsigned long long)nd->args[3],
+		(unsigned long long)nd->args[4], (unsigned long long)nd->args[5], (int)nd->pid);
 	status_denial(nd->pid, nd->name, nd->count);
 }
 
@@ -542,7 +529,9 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 	struct sbx_broker *b = NULL;
 	struct sbx_spawned sp;
 	struct spawn_error se;
-	struct notify_opts no = { .on_denial = on_denial };
+	struct notify_report *report = NULL;
+	struct notify_opts no = { .on_denial = on_denial, .ud = r, .deny_errno = EPERM,
+				  .log_only = r->o.action == SBX_ACTION_LOG };
 	int chan[2], sigfd, e, status;
 
 	e = sbx_socketpair(chan);
@@ -588,7 +577,8 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 	}
 	status_started(sp.pid);
 	e = sbx_broker_add_child(b, chan[0], sp.pid);
-	if (e == 0 && sp.listener >= 0) {
+	if (e == 0 && sp.listener >= 0 && (e = notify_report_new(&report)) == 0) {
+		no.report = report;
 		e = notify_attach(b, sp.listener, sp.pid, &no);
 		sp.listener = -1;
 	}
@@ -606,7 +596,11 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 	}
 	close(sp.pidfd);
 	close(sigfd);
+	/* Freed before the report: a listener still watched goes with it. */
 	sbx_broker_free(b);
+	if (r->spec.trace_denied)
+		notify_report_write(report, STDERR_FILENO, "sandbox-run: ");
+	notify_report_free(report);
 	return status;
 }
 

@@ -46,6 +46,8 @@ struct run_opts {
 	const char *audit;
 	int verbose;
 	int json_fd;                    /* -1 none */
+	bool trace_denied;              /* --trace-denied: name each denied syscall (notify) */
+	bool no_default_grants;         /* --no-default-grants: no built-in runtime grant */
 };
 
 /* Parse argv into o. Returns 0, 1 when --help/--version was printed (exit 0),

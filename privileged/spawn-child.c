@@ -15,6 +15,7 @@
 #include "privileged/spawn-impl.h"
 #include "seccomp/filter.h"
 #include "unprivileged/caps.h"
+#include "unprivileged/landlock.h"
 
 __attribute__((noreturn)) static void fail(struct spawn_prep *p, enum spawn_step s, int err)
 {
@@ -176,8 +177,9 @@ static void step_privileges(struct spawn_prep *p)
 	/* sbx_landlock_restrict() would use the ruleset's original fd
 	 * number, which the fd layout may have reused: restrict with ours. */
 	if (p->landlock_fd >= 0) {
-		if (syscall(__NR_landlock_restrict_self, p->landlock_fd, 0) < 0)
-			fail(p, SPAWN_STEP_LANDLOCK, errno);
+		r = sbx_landlock_restrict_fd(p->landlock_fd);
+		if (r < 0)
+			fail(p, SPAWN_STEP_LANDLOCK, r);
 		close(p->landlock_fd);
 	}
 }

@@ -47,7 +47,7 @@ static bool is_exec_file(const char *path, int *err)
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		*err = errno;
+		*err = ENOENT; /* unreadable PATH entries are skipped, like a shell */
 		return false;
 	}
 	if (S_ISDIR(st.st_mode) || access(path, X_OK) < 0) {
