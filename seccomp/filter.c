@@ -295,6 +295,12 @@ static int build_ctx(const struct sbx_filter_spec *s, pid_t self, scmp_filter_ct
 			return r;
 	}
 
+	/* libseccomp probes the kernel for its API level and refuses
+	 * KILL_PROCESS and NOTIFY when the probe fails (seccomp(2) hidden by an
+	 * outer filter, valgrind). We only build and export here; the kernel
+	 * judges the program when it is installed, so claim level 5. */
+	if (seccomp_api_get() < 5)
+		seccomp_api_set(5);
 	b.ctx = seccomp_init(b.defact);
 	if (!b.ctx)
 		return -ENOMEM;
@@ -329,7 +335,12 @@ static int export_ctx(scmp_filter_ctx ctx, bool notify, struct sbx_bpf **ret)
 	size_t got = 0;
 	int fd, r;
 
+	/* libseccomp 2.5.4 exports to an fd only; read it back. A pipe could
+	 * fill up (a user over pipe-user-pages-soft gets one page), so a memfd,
+	 * or an unnamed temporary file where memfd_create is missing. */
 	fd = memfd_create("sbx-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		fd = open("/tmp", O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	r = seccomp_export_bpf(ctx, fd);
