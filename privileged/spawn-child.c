@@ -113,10 +113,12 @@ static void step_fds(struct spawn_prep *p)
 		if (copy[i] < 0)
 			fail(p, SPAWN_STEP_FDS, errno);
 	}
+	/* Copy the status socket and the ruleset up too before placing
+	 * anything: either may sit on a target number. */
 	st = fcntl(p->status_fd, F_DUPFD_CLOEXEC, (int)(3 + n + 2));
-	if (st < 0 || dup3(st, (int)(3 + n), O_CLOEXEC) < 0)
+	if (st < 0)
 		fail(p, SPAWN_STEP_FDS, errno);
-	p->status_fd = (int)(3 + n);
+	p->status_fd = st;
 	if (d->landlock_fd >= 0) {
 		int ll = fcntl(d->landlock_fd, F_DUPFD_CLOEXEC, (int)(3 + n + 2));
 
@@ -124,6 +126,9 @@ static void step_fds(struct spawn_prep *p)
 			fail(p, SPAWN_STEP_FDS, errno);
 		p->landlock_fd = (int)(3 + n + 1);
 	}
+	if (dup3(st, (int)(3 + n), O_CLOEXEC) < 0)
+		fail(p, SPAWN_STEP_FDS, errno);
+	p->status_fd = (int)(3 + n);
 	for (size_t i = 0; i < n; i++)
 		if (dup2(copy[i], (int)(3 + i)) < 0) /* clears close-on-exec */
 			fail(p, SPAWN_STEP_FDS, errno);

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +264,26 @@ static inline int cli_helper(int argc, char **argv)
 		pe = errno;
 
 		printf("kill=%ld/%d ptrace=%ld/%d\n", k, k ? ke : 0, p, p ? pe : 0);
+		return 0;
+	}
+	if (!strcmp(what, "caps")) {
+		/* Without /proc (opens of /proc/self may be brokered by the parent). */
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct c[2];
+		int bnd = 0, amb = 0;
+
+		if (syscall(SYS_capget, &h, c) < 0)
+			return 2;
+		for (int cap = 0; cap <= 63; cap++) {
+			if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+				bnd++;
+			if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+				amb++;
+		}
+		printf("eff=%x%x prm=%x%x inh=%x%x bnd=%d amb=%d nnp=%d seccomp=%d\n",
+		       c[1].effective, c[0].effective, c[1].permitted, c[0].permitted,
+		       c[1].inheritable, c[0].inheritable, bnd, amb,
+		       prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
 		return 0;
 	}
 	if (!strcmp(what, "ifaces")) {
