@@ -29,6 +29,9 @@ const struct notify_grant notify_grants[] = {
 	{ "/usr/lib/locale", RO },
 	{ "/usr/share/locale", RO },
 	{ "/etc/locale.alias", SBX_PERM_READ },
+	/* an absolute symlink to /etc/locale.alias: granted by name so the
+	 * policy resolves it (a link escaping /usr/share/locale is refused) */
+	{ "/usr/share/locale/locale.alias", SBX_PERM_READ },
 	/* time zones (/etc/localtime is an absolute symlink on Debian) */
 	{ "/etc/localtime", SBX_PERM_READ },
 	{ "/usr/share/zoneinfo", RO },
