@@ -83,10 +83,8 @@ static int reap(pid_t pid)
 }
 
 /* The child side of a hostile case: send, expect the refusal, then EOF. */
-static int send_hostile(int sock, void *arg)
+static int hostile_exchange(int sock, const struct hostile *h, struct sbx_msg *m)
 {
-	const struct hostile *h = arg;
-	struct sbx_msg *m = calloc(1, sizeof(*m));
 	int fds[SBX_MAX_FDS + 1], r, err;
 
 	open_nulls(fds, h->nfds);
@@ -118,13 +116,24 @@ static int send_hostile(int sock, void *arg)
 		}
 		r = sbx_msg_recv(sock, m, 1);
 	}
-	sbx_msg_clear(m);
-	free(m);
 	if (r != 0) {
 		fprintf(stderr, "# %s: after the refusal r=%d, want EOF\n", h->what, r);
 		return 13;
 	}
 	return 0;
+}
+
+static int send_hostile(int sock, void *arg)
+{
+	struct sbx_msg *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return 9;
+	r = hostile_exchange(sock, arg, m);
+	sbx_msg_clear(m);
+	free(m);
+	return r;
 }
 
 static int audit_has(int afd, const char *needle)
