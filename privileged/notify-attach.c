@@ -1,10 +1,24 @@
 /* A listener served by the broker's poll loop. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "broker-internal.h"
 #include "notify-impl.h"
+
+/* The listeners attached to brokers, so notify_detach_all can free those a
+ * broker still watches when its owner is done (the broker itself does not
+ * tell its watchers when it is freed). */
+struct attached {
+	struct sbx_broker *b;
+	struct notify_ctx *ctx;
+	struct attached *next;
+};
+
+static pthread_mutex_t attached_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct attached *attached_list;
 
 static void audit_open(pid_t pid, const char *path, int flags, int err, void *ud)
 {
@@ -14,28 +28,44 @@ static void audit_open(pid_t pid, const char *path, int flags, int err, void *ud
 	broker_audit(b, pid, "notify-open", path, err);
 }
 
+/* Unwatch, close and free one attachment (the caller holds no lock). */
+static void detach(struct attached *a)
+{
+	struct attached **pp;
+
+	pthread_mutex_lock(&attached_lock);
+	for (pp = &attached_list; *pp; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	pthread_mutex_unlock(&attached_lock);
+	broker_unwatch(a->b, notify_ctx_fd(a->ctx));
+	notify_ctx_free(a->ctx);
+	free(a);
+}
+
 static int on_listener(struct sbx_broker *b, int fd, unsigned revents, void *ud)
 {
-	struct notify_ctx *ctx = ud;
-	int r;
+	struct attached *a = ud;
 
+	(void)b;
+	(void)fd;
 	if (revents & EPOLLIN) {
-		r = notify_handle_one(ctx);
-		if (r >= 0)
+		if (notify_handle_one(a->ctx) >= 0)
 			return 0;
 	} else if (!(revents & (EPOLLHUP | EPOLLERR))) {
 		return 0;
 	}
 	/* Every task using the filter is gone (or the listener broke). */
-	broker_unwatch(b, fd);
-	notify_ctx_free(ctx);
+	detach(a);
 	return 0;
 }
 
 int notify_attach(struct sbx_broker *b, int listener, pid_t pid, const struct notify_opts *o)
 {
 	struct notify_opts opts = { 0 };
-	struct notify_ctx *ctx;
+	struct attached *a;
 	int r;
 
 	if (!b) {
@@ -43,17 +73,48 @@ int notify_attach(struct sbx_broker *b, int listener, pid_t pid, const struct no
 			close(listener);
 		return -EINVAL;
 	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		if (listener >= 0)
+			close(listener);
+		return -ENOMEM;
+	}
 	if (o)
 		opts = *o;
 	if (!opts.on_open) {
 		opts.on_open = audit_open;
 		opts.open_ud = b;
 	}
-	r = notify_ctx_new(broker_policy(b), listener, pid, &opts, &ctx);
-	if (r < 0)
+	r = notify_ctx_new(broker_policy(b), listener, pid, &opts, &a->ctx);
+	if (r < 0) {
+		free(a);
 		return r;
-	r = broker_watch(b, notify_ctx_fd(ctx), on_listener, ctx);
-	if (r < 0)
-		notify_ctx_free(ctx);
-	return r;
+	}
+	a->b = b;
+	r = broker_watch(b, notify_ctx_fd(a->ctx), on_listener, a);
+	if (r < 0) {
+		notify_ctx_free(a->ctx);
+		free(a);
+		return r;
+	}
+	pthread_mutex_lock(&attached_lock);
+	a->next = attached_list;
+	attached_list = a;
+	pthread_mutex_unlock(&attached_lock);
+	return 0;
+}
+
+void notify_detach_all(struct sbx_broker *b)
+{
+	for (;;) {
+		struct attached *a;
+
+		pthread_mutex_lock(&attached_lock);
+		for (a = attached_list; a && a->b != b; a = a->next)
+			;
+		pthread_mutex_unlock(&attached_lock);
+		if (!a)
+			return;
+		detach(a);
+	}
 }

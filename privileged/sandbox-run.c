@@ -596,7 +596,8 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 	}
 	close(sp.pidfd);
 	close(sigfd);
-	/* Freed before the report: a listener still watched goes with it. */
+	/* Listeners whose tasks were still exiting, then the broker. */
+	notify_detach_all(b);
 	sbx_broker_free(b);
 	if (r->spec.trace_denied)
 		notify_report_write(report, STDERR_FILENO, "sandbox-run: ");
