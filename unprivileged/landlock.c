@@ -48,6 +48,9 @@
 #define LL_FS_FILE (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | \
 		    LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LL_SCOPE_SIGNAL (1ULL << 1)
+
 struct ll_ruleset_attr {                    /* ABI 1-3: 8 bytes, 4-5: 16, 6+: 24 */
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net;        /* ABI 4 */
@@ -100,6 +103,11 @@ int sbx_landlock_new(int abi, struct sbx_landlock **ret)
 	if (abi > LL_MAX_ABI)
 		abi = LL_MAX_ABI;
 	attr.handled_access_fs = handled_for(abi);
+	/* ABI 6 scopes: the worker can neither signal processes outside its
+	 * domain (its broker among them) nor connect to abstract unix sockets
+	 * made outside it (host services that no path rule would stop). */
+	if (abi >= 6)
+		attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
 	/* The kernel refuses a struct larger than it knows unless the tail is
 	 * zero; size it by ABI anyway, so an older kernel sees its own size. */
 	size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
@@ -222,7 +230,9 @@ int sbx_landlock_describe(const struct sbx_landlock *l, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	n = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
-		     "; %u rule%s", l->nrules, l->nrules == 1 ? "" : "s");
+		     "; %sscoped%s; %u rule%s", l->abi >= 6 ? "" : "not ",
+		     l->abi >= 6 ? " (signals, abstract unix sockets)" : "",
+		     l->nrules, l->nrules == 1 ? "" : "s");
 	off += (size_t)n;
 	return (int)off;
 }
