@@ -87,6 +87,8 @@ struct op {
 	const char *chdir_to; /* relative to root, before the open */
 	const char *dir;      /* openat: dirfd opened from this (relative to root) */
 	int dir_flags;
+	uid_t uid;            /* nonzero: the worker switches to uid/gid uid first */
+	mode_t umask;         /* with uid: the worker's umask */
 };
 
 static void read_into(int fd, struct wresult *r)
@@ -104,6 +106,11 @@ static int do_op(int sock, void *arg)
 	char p[PATH_MAX];
 	int dfd = AT_FDCWD, fd;
 
+	if (o->uid) {
+		umask(o->umask);
+		if (setresgid(o->uid, o->uid, o->uid) < 0 || setresuid(o->uid, o->uid, o->uid) < 0)
+			return 8;
+	}
 	if (o->chdir_to) {
 		snprintf(p, sizeof(p), "%s/%s", root, o->chdir_to);
 		if (chdir(p) < 0)
@@ -279,6 +286,34 @@ static void test_create(void)
 	if (stat(p, &st) < 0)
 		st.st_mode = 0;
 	ok((st.st_mode & 0777) == 0600, "created with the mode asked (0%o)", st.st_mode & 0777);
+
+	if (!tap_is_root()) {
+		skip(3, "needs root to run a worker as another uid");
+	} else {
+		o.path = "rw/theirs";
+		o.flags = O_CREAT | O_WRONLY;
+		o.mode = 0666;
+		o.uid = 65534;
+		o.umask = 027;
+		r = run_op(&o, "create as uid");
+		snprintf(p, sizeof(p), "%s/rw/theirs", root);
+		if (stat(p, &st) < 0)
+			memset(&st, 0, sizeof(st));
+		ok(r.err == 0 && st.st_uid == 65534 && st.st_gid == 65534,
+		   "a file created for a worker of another uid is owned by it (%d, uid %u)", r.err,
+		   (unsigned)st.st_uid);
+		ok((st.st_mode & 0777) == 0640, "the worker's umask applies (0%o)", st.st_mode & 0777);
+		o.path = "rw/new"; /* exists, root's: O_CREAT without O_EXCL leaves the owner */
+		r = run_op(&o, "reopen as uid");
+		snprintf(p, sizeof(p), "%s/rw/new", root);
+		if (stat(p, &st) < 0)
+			memset(&st, 0, sizeof(st));
+		ok(r.err == 0 && st.st_uid == 0, "an existing file keeps its owner (%d, uid %u)", r.err,
+		   (unsigned)st.st_uid);
+		o.uid = 0;
+		o.flags = O_CREAT | O_WRONLY | O_EXCL;
+		o.mode = 0600;
+	}
 
 	o.path = "granted/new";
 	r = run_op(&o, "create ro");
