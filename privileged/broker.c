@@ -29,8 +29,9 @@
 #include "proto/export.h"
 #include "proto/request.h"
 
-/* Requests served per child per dispatch round. */
-#define PER_ROUND 4
+/* Requests served per child per dispatch round: one, so a flood never
+ * delays another child, and an idle round costs no EAGAIN recvmsg. */
+#define PER_ROUND 1
 #define MAX_EVENTS 64
 /* The channel's send buffer bounds the replies (and fds) queued at a child
  * that does not read: one full-size reply fits, a few dozen small ones. */
