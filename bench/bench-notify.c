@@ -6,7 +6,8 @@
  *
  *   bench-notify [iterations] [cpu]      (defaults: 20000, 0)
  *
- * Prints ns per openat+close for each mode and the ratios. */
+ * Prints ns per openat+close for each mode (best of 3 interleaved rounds)
+ * and the ratios. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -202,14 +203,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-notify: policy for %s failed\n", target);
 		return 1;
 	}
-	u = bench_unconfined();
-	n = bench_notify(pol);
-	e = bench_explicit(pol);
-	printf("bench-notify: %ld iterations of openat(%s)+close, pinned to CPU %d\n", iters, target, cpu);
+	/* Interleaved rounds, best of each: this machine's noise comes in bursts. */
+	u = n = e = 1e18;
+	for (int round = 0; round < 3; round++) {
+		double x;
+
+		x = bench_unconfined();
+		u = x < u ? x : u;
+		x = bench_notify(pol);
+		n = x > 0 && x < n ? x : n;
+		x = bench_explicit(pol);
+		e = x > 0 && x < e ? x : e;
+	}
+	printf("bench-notify: %ld iterations of openat(%s)+close, pinned to CPU %d, best of 3 interleaved rounds\n",
+	       iters, target, cpu);
 	printf("  unconfined            %9.0f ns\n", u);
 	printf("  notify-brokered       %9.0f ns  (%.1fx unconfined)\n", n, n / u);
 	printf("  explicit sbx_client   %9.0f ns  (%.1fx unconfined)\n", e, e / u);
 	printf("  notify / explicit     %9.2fx  (goal <= 1.10x)\n", n / e);
 	sbx_policy_free(pol);
-	return n > 0 && e > 0 ? 0 : 1;
+	return n < 1e18 && e < 1e18 ? 0 : 1;
 }
