@@ -5,5 +5,7 @@
 #include <sbx/proto.h>
 #include <sbx/policy.h>
 #include <sbx/confine.h>
+#include <sbx/broker.h>
+#include <sbx/client.h>
 
 #endif
