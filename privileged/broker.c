@@ -422,8 +422,8 @@ static int reply_err(struct sbx_broker *b, struct child *c, uint32_t id, int err
 static int hostile(struct sbx_broker *b, struct child *c, const struct sbx_msg *m,
 		   const char *what, int err)
 {
-	if (m && reply_err(b, c, m->id, err) < 0)
-		err = err ? err : EPIPE;  /* already dropped by reply() */
+	if (m)
+		reply_err(b, c, m->id, err);   /* best effort: may drop c already */
 	broker_audit_drop(b, c->pid, what, NULL, err);
 	drop_child(b, c);
 	return -1;
@@ -573,7 +573,7 @@ static void serve_child(struct sbx_broker *b, struct child *c)
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;
-		if (r == 0) {
+		if (r == 0 || r == -ECONNRESET) {
 			drop_child(b, c);         /* EOF: the child closed */
 			return;
 		}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -306,6 +307,42 @@ static void external_loop(struct sbx_broker *b)
 	is_int(sbx_broker_dispatch(b, 0), 0, "poll loop: dispatch(0) with nothing to do returns 0");
 }
 
+/* ---- internal watch hook ---------------------------------------------- */
+
+static int watch_hits;
+
+static int on_pipe(struct sbx_broker *b, int fd, unsigned revents, void *ud)
+{
+	char c;
+
+	(void)ud;
+	if ((revents & EPOLLIN) && read(fd, &c, 1) == 1 && c == 'w')
+		watch_hits++;
+	/* Unwatching itself from inside its callback must be safe. */
+	return broker_unwatch(b, fd) == 0 ? 0 : -1;
+}
+
+static void watch_cases(struct sbx_broker *b)
+{
+	struct fd_table before;
+	int pp[2];
+
+	fd_snapshot(&before);
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		tap_bail("pipe2");
+	is_int(broker_watch(b, pp[0], on_pipe, NULL), 0, "watch: pipe watched");
+	is_int(broker_watch(b, pp[0], on_pipe, NULL), -EEXIST, "watch: twice is EEXIST");
+	if (write(pp[1], "w", 1) != 1)
+		tap_bail("write");
+	is_int(sbx_broker_serve(b), 0, "watch: serve ran while the watch existed, then returned");
+	is_int(watch_hits, 1, "watch: callback saw the byte once");
+	is_int(broker_unwatch(b, pp[0]), -ENOENT, "watch: gone after unwatching itself");
+	ok(broker_policy(b) != NULL, "broker_policy returns the policy");
+	close(pp[0]);
+	close(pp[1]);
+	ok(fd_same(&before), "watch: fd table restored");
+}
+
 /* ---- audit log --------------------------------------------------------- */
 
 static int json_lines_ok(const char *file, int *nlines)
@@ -468,6 +505,7 @@ int main(void)
 	is_int(kept_seen, 1, "app handler kept the fd it took (close-on-exec)");
 	run_case(b, "app reply over the client's buffer", c_custom_small, NULL);
 	external_loop(b);
+	watch_cases(b);
 	audit_cases(b);
 
 	ok(sbx_broker_free(b) == NULL, "broker freed");
