@@ -32,9 +32,8 @@ int loop_block_signals(void)
 	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
-	/* SIGCHLD stays blocked but is not read: the pidfd says when the
-	 * worker is done; other children are reaped at the end. */
-	sigdelset(&set, SIGCHLD);
+	/* SIGCHLD is read too, for a worker without a pidfd (old kernels);
+	 * with one, the pidfd says when it is done. */
 	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
@@ -118,9 +117,20 @@ int loop_run(const struct loop_args *a)
 			continue;
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo ssi;
+			bool chld = false;
 
-			while (read(a->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
-				(void)kill(a->pid, (int)ssi.ssi_signo);
+			while (read(a->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi)) {
+				if (ssi.ssi_signo == SIGCHLD)
+					chld = true;
+				else
+					(void)kill(a->pid, (int)ssi.ssi_signo);
+			}
+			if (chld && a->pidfd < 0) {
+				memset(&si, 0, sizeof(si));
+				if (waitid(P_PID, (id_t)a->pid, &si, WEXITED | WNOHANG) == 0 &&
+				    si.si_pid == a->pid)
+					goto reaped;
+			}
 		}
 		if (pfd[2].revents & (POLLIN | POLLERR | POLLHUP)) {
 			r = sbx_broker_dispatch(a->broker, 0);
@@ -133,13 +143,15 @@ int loop_run(const struct loop_args *a)
 			break;
 	}
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PIDFD, (id_t)a->pidfd, &si, WEXITED) < 0) {
+	while (waitid(a->pidfd >= 0 ? P_PIDFD : P_PID, (id_t)(a->pidfd >= 0 ? a->pidfd : a->pid),
+		      &si, WEXITED) < 0) {
 		if (errno != EINTR) {
 			run_err("waitid", errno);
 			loop_kill_descendants(a->pid);
 			return RUN_EXIT_FAILURE;
 		}
 	}
+reaped:
 	loop_kill_descendants(a->pid);
 	if (si.si_code == CLD_EXITED) {
 		status_exit(si.si_status, 0);

@@ -594,7 +594,8 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 
 		status = loop_run(&la);
 	}
-	close(sp.pidfd);
+	if (sp.pidfd >= 0)
+		close(sp.pidfd);
 	close(sigfd);
 	/* Listeners whose tasks were still exiting, then the broker. */
 	notify_detach_all(b);

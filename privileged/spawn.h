@@ -105,7 +105,8 @@ struct sbx_spawn_desc {
 
 struct sbx_spawned {
 	pid_t pid;              /* the worker, as seen from the parent */
-	int pidfd;              /* close-on-exec pidfd of the worker (caller closes) */
+	int pidfd;              /* close-on-exec pidfd of the worker (caller closes);
+	                         * -1 on a kernel without clone3 and pidfd_open */
 	int listener;           /* seccomp notify listener, or -1 (caller closes) */
 };
 

@@ -133,8 +133,12 @@ static void listen_case(void)
 			int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 			if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+				bool good;
+
 				(void)!write(s, "ping", 4);
-				_exit(read(s, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4) ? 0 : 1);
+				good = read(s, buf, sizeof(buf)) == 4 && !memcmp(buf, "ping", 4);
+				close(s);
+				_exit(good ? 0 : 1);
 			}
 			close(s);
 			usleep(5000);

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	fallback_cases();
 	pidns_case();
 	if (!tap_is_root()) {
-		skip(10, "needs root (--user, setuid copies, uid switching)");
+		skip(9, "needs root (--user, setuid copies, uid switching)");
 		return tap_done();
 	}
 	strcpy(dir, "/tmp/sbx-root-XXXXXX");
