@@ -2,6 +2,8 @@
  * stdio), everything it reads was prepared by the parent. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -14,7 +16,6 @@
 
 #include "privileged/spawn-impl.h"
 #include "seccomp/filter.h"
-#include "unprivileged/caps.h"
 #include "unprivileged/landlock.h"
 
 __attribute__((noreturn)) static void fail(struct spawn_prep *p, enum spawn_step s, int err)
@@ -70,11 +71,11 @@ static void step_session(struct spawn_prep *p)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		fail(p, SPAWN_STEP_PDEATHSIG, errno);
 	/* The parent may have died before PDEATHSIG was set. Outside a pid
-	 * namespace getppid() tells; inside it is 0, so also probe the status
-	 * socket: with the parent's end closed the send fails with EPIPE. */
+	 * namespace getppid() tells; inside it is 0, so probe the status
+	 * socket instead: with the parent's end closed the send fails (EPIPE). */
 	if (!p->pidns && getppid() != p->parent_pid)
 		_exit(125);
-	if (sbx_msg_send(p->status_fd, SPAWN_MSG_HELLO, 0, &hello, 1, NULL, 0) < 0)
+	if (p->pidns && sbx_msg_send(p->status_fd, SPAWN_MSG_HELLO, 0, &hello, 1, NULL, 0) < 0)
 		_exit(125);
 }
 
@@ -164,13 +165,55 @@ static void step_limits(struct spawn_prep *p)
 		fail(p, SPAWN_STEP_CHDIR, errno);
 }
 
+/* Drop every capability with raw syscalls: async-signal-safe, no /proc,
+ * no allocation (libcap-ng's sbx_caps_drop reads /proc and allocates, and
+ * costs ~0.15 ms here). Same result: ambient and bounding sets cleared
+ * (bounding only with CAP_SETPCAP: an unprivileged caller keeps it, and
+ * no_new_privs makes that harmless), groups dropped and ids changed when
+ * asked, then effective/permitted/inheritable emptied and checked. */
+static int drop_caps(const struct sbx_spawn_desc *d)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	for (int cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+			break; /* EINVAL: past the last capability */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EPERM)
+			return -errno;
+	}
+	if (d->change_id) {
+		if (setgroups(0, NULL) < 0 || setresgid(d->gid, d->gid, d->gid) < 0 ||
+		    setresuid(d->uid, d->uid, d->uid) < 0)
+			return -errno;
+		if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+			return -errno;
+		if (ru != d->uid || eu != d->uid || su != d->uid || rg != d->gid ||
+		    eg != d->gid || sg != d->gid)
+			return -EPERM;
+	}
+	memset(c, 0, sizeof(c));
+	if (syscall(SYS_capset, &h, c) < 0)
+		return -errno;
+	if (syscall(SYS_capget, &h, c) < 0)
+		return -errno;
+	if (c[0].effective | c[1].effective | c[0].permitted | c[1].permitted |
+	    c[0].inheritable | c[1].inheritable)
+		return -EPERM;
+	return 0;
+}
+
 static void step_privileges(struct spawn_prep *p)
 {
 	const struct sbx_spawn_desc *d = p->d;
 	int r;
 
 	if (!d->keep_caps) {
-		r = sbx_caps_drop(d->uid, d->gid, d->change_id);
+		r = drop_caps(d);
 		if (r < 0)
 			fail(p, SPAWN_STEP_CAPS, r);
 		/* A credential change cleared the parent-death signal. */
