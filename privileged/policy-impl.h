@@ -60,6 +60,8 @@ struct sbx_policy {
 	size_t nsys, csys;
 	unsigned long limit[2];
 	bool limit_set[2];
+	int proc_fd_dir;  /* O_PATH of /proc/self/fd for reopening probes, or -1 */
+	pid_t proc_pid;   /* whose /proc/self/fd that is */
 };
 
 /* Make room for `more` elements beyond *n in *arr (capacity *cap). 0 or -ENOMEM;

@@ -123,15 +123,15 @@ static int check_type(unsigned perms, int flags, mode_t type)
 	return 0;
 }
 
-/* Give back the blocking mode the requester asked for; closes fd on error. */
+/* Give back the blocking mode the requester asked for; closes fd on error.
+ * F_SETFL changes only O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME and
+ * O_NONBLOCK, and of those we opened with the requester's O_APPEND and
+ * O_DIRECT plus our O_NONBLOCK: no F_GETFL needed. */
 static int finish(int fd, int flags)
 {
-	int fl;
-
 	if (flags & O_NONBLOCK)
 		return fd;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+	if (fcntl(fd, F_SETFL, flags & (O_APPEND | O_DIRECT)) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -145,26 +145,43 @@ static int fstat_fd(int fd, struct stat *st)
 	return fstat(fd, st) < 0 ? -errno : 0;
 }
 
+/* Reopen the probe through its /proc magic link: the very object the probe
+ * holds, not a second resolution. The policy keeps /proc/self/fd open so
+ * this is a one-component lookup (a quarter of a brokered open's cost
+ * otherwise); after a fork that directory would be the parent's, so the
+ * pid is checked. */
+static int proc_reopen(const struct sbx_policy *p, int probe, int oflags)
+{
+	char name[64];
+
+	if (p->proc_fd_dir >= 0 && p->proc_pid == getpid()) {
+		snprintf(name, sizeof(name), "%d", probe);
+		return openat(p->proc_fd_dir, name, oflags);
+	}
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", probe);
+	return open(name, oflags);
+}
+
 /* Phase 2: open the probed object itself. */
-static int reopen(const struct policy_rule *rule, const char *rest, int probe,
-		  const struct stat *pst, int flags)
+static int reopen(const struct sbx_policy *p, const struct policy_rule *rule,
+		  const char *rest, int probe, const struct stat *pst, int flags)
 {
 	int oflags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | KERNEL_O_LARGEFILE)) |
 		     O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	char proc[64];
 	struct stat st;
 	int fd, r;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", probe);
-	fd = open(proc, oflags);
-	if (fd < 0 && errno == ENOENT && *rest) {
+	fd = proc_reopen(p, probe, oflags);
+	if (fd >= 0)
+		return finish(fd, flags); /* same object as the probe: no race */
+	if (errno == ENOENT && *rest) {
 		/* No procfs in this mount namespace: resolve again, and let
 		 * the st_dev/st_ino comparison catch a swap (O_NONBLOCK still
 		 * keeps a FIFO from blocking us). */
 		fd = beneath(rule->root_fd, rest, oflags | (flags & O_NOFOLLOW), 0);
 		if (fd < 0)
 			return fd;
-	} else if (fd < 0) {
+	} else {
 		return -errno;
 	}
 	r = fstat_fd(fd, &st);
@@ -227,8 +244,8 @@ static int open_tmpfile(const struct policy_rule *rule, const char *rest, int fl
 	return fd;
 }
 
-static int open_once(const struct policy_rule *rule, const char *rest, int flags,
-		     mode_t mode)
+static int open_once(const struct sbx_policy *p, const struct policy_rule *rule,
+		     const char *rest, int flags, mode_t mode)
 {
 	struct stat st;
 	int probe, r;
@@ -253,7 +270,7 @@ static int open_once(const struct policy_rule *rule, const char *rest, int flags
 	if (r == 0)
 		r = check_type(rule->perms, flags, st.st_mode);
 	if (r == 0)
-		r = reopen(rule, rest, probe, &st, flags);
+		r = reopen(p, rule, rest, probe, &st, flags);
 	close(probe);
 	return r;
 }
@@ -287,7 +304,7 @@ SBX_EXPORT int sbx_policy_open(const struct sbx_policy *p, const char *path, int
 	snprintf(rest, sizeof(rest), "%s%s", tail, trailing && *tail ? "/" : "");
 	for (int i = 0; i < OPEN_ATTEMPTS; i++) {
 		r = is_tmpfile(flags) ? open_tmpfile(rule, rest, flags, mode)
-				      : open_once(rule, rest, flags, mode);
+				      : open_once(p, rule, rest, flags, mode);
 		if (r != -EAGAIN)
 			break;
 	}

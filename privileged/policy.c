@@ -113,6 +113,9 @@ SBX_EXPORT int sbx_policy_new(struct sbx_policy **ret)
 		return -ENOMEM;
 	p->limit[SBX_LIMIT_REQUEST_BYTES] = POLICY_DEFAULT_REQUEST_BYTES;
 	p->limit[SBX_LIMIT_IN_FLIGHT] = POLICY_DEFAULT_IN_FLIGHT;
+	/* Optional: without it (no procfs yet) reopening takes the long path. */
+	p->proc_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p->proc_pid = getpid();
 	*ret = p;
 	return 0;
 }
@@ -121,6 +124,8 @@ SBX_EXPORT struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
 {
 	if (!p)
 		return NULL;
+	if (p->proc_fd_dir >= 0)
+		close(p->proc_fd_dir);
 	for (size_t i = 0; i < p->nrules; i++) {
 		close(p->rules[i].root_fd);
 		free(p->rules[i].path);
