@@ -327,6 +327,11 @@ static int build_filter(struct run *r, bool dump_only)
 		return -1;
 	if (r->policy && policy_foreach_syscall(r->policy, policy_syscall_cb, r) < 0)
 		return run_err("seccomp", ENOMEM), -1;
+	/* The strict profile has no execve (sbx_confine's use); sandbox-run
+	 * needs one to start the worker, which must then be statically linked
+	 * (strict has no open for a loader either: see sandbox-run(1)). */
+	if (r->o.profile == SBX_PROFILE_STRICT && !push_str(&r->allow, &r->nallow, "execve"))
+		return run_err("seccomp", ENOMEM), -1;
 	r->spec = (struct sbx_filter_spec){
 		.profile = r->o.profile,
 		.action = r->o.action,
