@@ -27,6 +27,7 @@
 #include "broker-internal.h"
 #include "policy-internal.h"
 #include "proto/export.h"
+#include "proto/msg-internal.h"
 #include "proto/request.h"
 
 /* Requests served per child per dispatch round: one, so a flood never
@@ -569,7 +570,7 @@ static int handle(struct sbx_broker *b, struct child *c, struct sbx_msg *m)
 static void serve_child(struct sbx_broker *b, struct child *c)
 {
 	for (int i = 0; i < PER_ROUND && !c->dead; i++) {
-		int r = sbx_msg_recv(c->sock, &b->msg, b->max_fds_in);
+		int r = msg_recv_unchecked(c->sock, &b->msg, b->max_fds_in);
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;

@@ -14,6 +14,7 @@
 #include <sbx/proto.h>
 
 #include "export.h"
+#include "msg-internal.h"
 #include "wire.h"
 
 /* Not in Debian 12's headers; a receiver with SO_PASSPIDFD on gets one. */
@@ -204,7 +205,7 @@ static int judge(int sock, const struct sbx_wire_hdr *hdr, ssize_t n,
 	return 1;
 }
 
-SBX_EXPORT int sbx_msg_recv(int sock, struct sbx_msg *msg, unsigned max_fds)
+int msg_recv_unchecked(int sock, struct sbx_msg *msg, unsigned max_fds)
 {
 	struct sbx_wire_hdr hdr;
 	union sbx_ctl ctl;
@@ -218,9 +219,6 @@ SBX_EXPORT int sbx_msg_recv(int sock, struct sbx_msg *msg, unsigned max_fds)
 	if (!msg || max_fds > SBX_MAX_FDS)
 		return -EINVAL;
 	msg->nfds = 0;
-	r = check_seqpacket(sock);
-	if (r < 0)
-		return r;
 
 	memset(&hdr, 0, sizeof(hdr));
 	iov[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
@@ -254,6 +252,19 @@ SBX_EXPORT int sbx_msg_recv(int sock, struct sbx_msg *msg, unsigned max_fds)
 	msg->nfds = ngot;
 	memcpy(msg->fds, got, sizeof(int) * ngot);
 	return 1;
+}
+
+SBX_EXPORT int sbx_msg_recv(int sock, struct sbx_msg *msg, unsigned max_fds)
+{
+	int r;
+
+	if (!msg || max_fds > SBX_MAX_FDS)
+		return -EINVAL;
+	msg->nfds = 0;
+	r = check_seqpacket(sock);
+	if (r < 0)
+		return r;
+	return msg_recv_unchecked(sock, msg, max_fds);
 }
 
 SBX_EXPORT int sbx_msg_take_fd(struct sbx_msg *msg, unsigned i)

@@ -20,6 +20,7 @@
 #include <sbx/proto.h>
 
 #include "proto/export.h"
+#include "proto/msg-internal.h"
 #include "proto/request.h"
 
 struct sbx_client {
@@ -144,7 +145,7 @@ static int exchange(struct sbx_client *c, uint32_t type, const void *data, size_
 	if (r < 0)
 		return r;
 	for (;;) {
-		r = sbx_msg_recv(c->sock, m, max_fds);
+		r = msg_recv_unchecked(c->sock, m, max_fds);
 		if (r != -EAGAIN)
 			break;
 		r = wait_readable(c->sock);   /* the socket was non-blocking */
