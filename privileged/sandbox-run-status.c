@@ -96,6 +96,26 @@ void status_setup(const struct run_layers *l)
 	     l->caps_dropped ? "none" : "kept");
 }
 
+void status_listen(const char *name, const char *addr)
+{
+	if (st_verbose)
+		fprintf(stderr, "sandbox-run: listening: %s on %s\n", name, addr);
+	/* name is checked ([A-Za-z0-9_.-]); addr is numeric or a path we
+	 * bound: escape the two characters JSON cares about. */
+	if (st_json >= 0) {
+		char esc[300];
+		size_t o = 0;
+
+		for (const char *c = addr; *c && o < sizeof(esc) - 3; c++) {
+			if (*c == '"' || *c == '\\')
+				esc[o++] = '\\';
+			esc[o++] = (unsigned char)*c < 0x20 ? '?' : *c;
+		}
+		esc[o] = '\0';
+		json("{\"event\":\"listen\",\"name\":\"%s\",\"addr\":\"%s\"}", name, esc);
+	}
+}
+
 void status_started(pid_t pid)
 {
 	if (st_verbose)

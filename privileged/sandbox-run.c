@@ -185,6 +185,29 @@ static int open_listen(const char *name, const char *addr)
 	return fd;
 }
 
+/* Tell -v / --json-status-fd where a --listen socket really is. */
+static void report_listen(const char *name, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], serv[NI_MAXSERV], addr[sizeof(host) + sizeof(serv) + 8];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+
+		snprintf(addr, sizeof(addr), "unix:%.*s", (int)sizeof(sun->sun_path), sun->sun_path);
+	} else if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv, sizeof(serv),
+			       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(addr, sizeof(addr), ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
+			 host, serv);
+	} else {
+		return;
+	}
+	status_listen(name, addr);
+}
+
 static int policy_fd_cb(const char *name, int fd, void *ud)
 {
 	int c = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -213,6 +236,7 @@ static int build_fds(struct run *r)
 
 		if (fd < 0)
 			return -1;
+		report_listen(r->o.listens[i].name, fd);
 		if (add_fd(r, r->o.listens[i].name, fd) < 0)
 			return run_err("--listen", ENOMEM), -1;
 	}
@@ -627,6 +651,9 @@ int main(int argc, char **argv)
 		run_opts_free(&r.o);
 		return status > 0 ? 0 : RUN_EXIT_FAILURE;
 	}
+	/* A reader of --json-status-fd or stderr that went away must not kill
+	 * the broker (the worker gets default dispositions back). */
+	signal(SIGPIPE, SIG_IGN);
 	status_init(r.o.verbose, r.o.json_fd);
 	spawn_probe(&r.layers.kernel);
 	status = setup(&r, &d);

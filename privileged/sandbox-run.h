@@ -77,6 +77,8 @@ struct run_layers {
 void status_init(int verbose, int json_fd);
 void status_setup(const struct run_layers *l);
 void status_started(pid_t pid);
+/* A --listen socket, with the address really bound (port 0 resolved). */
+void status_listen(const char *name, const char *addr);
 void status_error(const char *step, int err);
 void status_timeout(unsigned secs);
 /* code >= 0: exited with code; else killed by signal -code. */

@@ -4,6 +4,8 @@
  * as an ordinary user (uid 65534). */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 
 #include "cli-run.h"
@@ -152,6 +154,55 @@ static void listen_case(void)
 	unlink(sun.sun_path);
 }
 
+/* --listen tcp:127.0.0.1:0: the port is learnt from --json-status-fd. */
+static void listen_tcp_case(void)
+{
+	struct cli_env e = { .extra_fd = -1 };
+	struct cli_result r;
+	char fdnum[16];
+	pid_t pid;
+	int p[2], st;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		tap_bail("pipe2");
+	pid = fork();
+	if (pid == 0) {
+		char buf[1024] = { 0 }, *at;
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		size_t got = 0;
+		ssize_t k;
+		int s;
+
+		close(p[1]);
+		while (!(at = strstr(buf, "tcp:127.0.0.1:")) || !strchr(at, '"')) {
+			k = read(p[0], buf + got, sizeof(buf) - 1 - got);
+			if (k <= 0)
+				_exit(3);
+			got += (size_t)k;
+		}
+		sin.sin_port = htons((unsigned short)atoi(at + 14));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			_exit(4);
+		(void)!write(s, "ping", 4);
+		k = read(s, buf, 4);
+		close(s);
+		close(p[0]);
+		_exit(k == 4 && !memcmp(buf, "ping", 4) ? 0 : 1);
+	}
+	close(p[0]);
+	e.extra_fd = p[1];
+	snprintf(fdnum, sizeof(fdnum), "%d", p[1]);
+	CLI_ENV(&r, &e, "--json-status-fd", fdnum, "--listen", "web=tcp:127.0.0.1:0", cli_self(),
+		"helper", "echo");
+	close(p[1]);
+	waitpid(pid, &st, 0);
+	is_int(r.status, 0, "--listen tcp: the worker accepted");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "--listen tcp:127.0.0.1:0: port reported on the status fd, connection echoed");
+}
+
 static void option_errors(void)
 {
 	static const struct {
@@ -285,6 +336,7 @@ int main(int argc, char **argv)
 	setup_files();
 	core(&me, geteuid() ? "user" : "root");
 	listen_case();
+	listen_tcp_case();
 	option_errors();
 	output_options();
 	unshare_net(&me, geteuid() ? "user" : "root");
