@@ -41,7 +41,7 @@ static const char usage[] =
 	"         --deny-syscall NAME  --seccomp-action=errno|kill|log  --dump-seccomp\n"
 "         --trace-denied (name each denied syscall; summary at exit)\n"
 "         --no-default-grants (no built-in read-only runtime, listed below)\n"
-	"process: --user USER (root)  --unshare-net  --unshare-all  --timeout SECS\n"
+	"process: --user USER (root)  --unshare-net|pid|user|all  --timeout SECS\n"
 	"         --rlimit NAME=N[:M]  --env K=V  --clearenv  --chdir DIR\n"
 	"output:  -v  --json-status-fd FD  --help  --version\n"
 	"exit: the program's status, 128+N on signal N, 124 timeout,\n"
@@ -366,6 +366,31 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	}
 }
 
+/* The built-in runtime grant (privileged/notify-grants.c and sandbox-run's
+ * own), wrapped to 80 columns so --help stays about one screen. */
+static void print_grants(void)
+{
+	static const char extra[] = "/usr /bin /sbin /etc/ld.so.conf /etc/ld.so.conf.d (+exec)";
+	size_t col = 0;
+
+	fputs("default grants, read-only (--no-default-grants drops them):\n", stdout);
+	for (const struct notify_grant *g = notify_grants; g->path; g++) {
+		size_t len = strlen(g->path) + (g->perms & SBX_PERM_WRITE ? 5 : 0);
+
+		if (col && col + 1 + len > 78) {
+			fputc('\n', stdout);
+			col = 0;
+		}
+		col += (size_t)printf("%s%s%s", col ? " " : "  ", g->path,
+				      g->perms & SBX_PERM_WRITE ? " (rw)" : "");
+	}
+	if (col && col + 1 + strlen(extra) > 78) {
+		fputc('\n', stdout);
+		col = 0;
+	}
+	printf("%s%s\n", col ? " " : "  ", extra);
+}
+
 int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	int c;
@@ -378,10 +403,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 		if (c == 'h') {
 			fputs(usage, stdout);
 			/* The built-in runtime grant (privileged/notify-grants.c). */
-			fputs("default grants (read-only unless noted; --no-default-grants drops them):\n", stdout);
-			for (const struct notify_grant *g = notify_grants; g->path; g++)
-				printf("  %s%s\n", g->path, g->perms & SBX_PERM_WRITE ? " (read-write)" : "");
-			fputs("  /usr /bin /sbin /etc/ld.so.conf /etc/ld.so.conf.d (programs: read, exec)\n", stdout);
+			print_grants();
 			return 1;
 		}
 		if (c == OPT_VERSION) {
