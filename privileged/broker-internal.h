@@ -13,6 +13,8 @@ typedef int (*broker_watch_fn)(struct sbx_broker *b, int fd, unsigned revents, v
 
 /* Watch fd (borrowed: the caller keeps it open while watched and closes it
  * after broker_unwatch) for input. A watch keeps sbx_broker_serve running.
+ * sbx_broker_free calls each remaining watch's cb once with EPOLLHUP, so the
+ * watcher can release what it attached (unwatching there is allowed).
  * Returns 0, or -EINVAL, -EEXIST, -ENOMEM, -errno from epoll_ctl. */
 int broker_watch(struct sbx_broker *b, int fd, broker_watch_fn cb, void *ud);
 /* Stop watching fd (does not close it). Returns 0 or -ENOENT. */

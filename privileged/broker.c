@@ -161,8 +161,15 @@ SBX_EXPORT struct sbx_broker *sbx_broker_free(struct sbx_broker *b)
 		return NULL;
 	while (b->children)
 		drop_child(b, b->children);
-	while (b->watches)
-		broker_unwatch(b, b->watches->fd);
+	/* Tell each watcher the broker is going away (EPOLLHUP), so whoever
+	 * attached state to the watch (a notify listener) releases it. */
+	while (b->watches) {
+		struct watch *w = b->watches;
+
+		w->cb(b, w->fd, EPOLLHUP, w->ud);
+		if (b->watches == w)
+			broker_unwatch(b, w->fd);
+	}
 	free_graveyard(b);
 	close(b->epfd);
 	free(b->handlers);

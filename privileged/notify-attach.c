@@ -1,6 +1,5 @@
 /* A listener served by the broker's poll loop. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -8,17 +7,12 @@
 #include "broker-internal.h"
 #include "notify-impl.h"
 
-/* The listeners attached to brokers, so notify_detach_all can free those a
- * broker still watches when its owner is done (the broker itself does not
- * tell its watchers when it is freed). */
+/* One listener served by a broker's loop; freed when the listener hangs up
+ * or when the broker is freed (it calls on_listener with EPOLLHUP). */
 struct attached {
 	struct sbx_broker *b;
 	struct notify_ctx *ctx;
-	struct attached *next;
 };
-
-static pthread_mutex_t attached_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct attached *attached_list;
 
 static void audit_open(pid_t pid, const char *path, int flags, int err, void *ud)
 {
@@ -28,18 +22,9 @@ static void audit_open(pid_t pid, const char *path, int flags, int err, void *ud
 	broker_audit(b, pid, "notify-open", path, err);
 }
 
-/* Unwatch, close and free one attachment (the caller holds no lock). */
+/* Unwatch, close and free one attachment. */
 static void detach(struct attached *a)
 {
-	struct attached **pp;
-
-	pthread_mutex_lock(&attached_lock);
-	for (pp = &attached_list; *pp; pp = &(*pp)->next)
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
-	pthread_mutex_unlock(&attached_lock);
 	broker_unwatch(a->b, notify_ctx_fd(a->ctx));
 	notify_ctx_free(a->ctx);
 	free(a);
@@ -97,24 +82,11 @@ int notify_attach(struct sbx_broker *b, int listener, pid_t pid, const struct no
 		free(a);
 		return r;
 	}
-	pthread_mutex_lock(&attached_lock);
-	a->next = attached_list;
-	attached_list = a;
-	pthread_mutex_unlock(&attached_lock);
 	return 0;
 }
 
 void notify_detach_all(struct sbx_broker *b)
 {
-	for (;;) {
-		struct attached *a;
-
-		pthread_mutex_lock(&attached_lock);
-		for (a = attached_list; a && a->b != b; a = a->next)
-			;
-		pthread_mutex_unlock(&attached_lock);
-		if (!a)
-			return;
-		detach(a);
-	}
+	/* Kept for callers: sbx_broker_free now releases every listener. */
+	(void)b;
 }
