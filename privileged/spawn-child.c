@@ -144,6 +144,21 @@ static void step_userns(struct spawn_prep *p)
 		fail(p, SPAWN_STEP_USERNS, errno);
 	if (!p->uid_map[0])
 		return;
+	if (p->parent_maps) {
+		struct sbx_msg m;
+
+		r = sbx_msg_send(p->status_fd, SPAWN_MSG_MAPS, 0, NULL, 0, NULL, 0);
+		if (r < 0)
+			fail(p, SPAWN_STEP_USERNS, r);
+		do
+			r = sbx_msg_recv(p->status_fd, &m, 0);
+		while (r == -EINTR);
+		if (r <= 0 || m.type != SPAWN_MSG_MAPPED)
+			fail(p, SPAWN_STEP_USERNS, r < 0 ? r : EPROTO);
+		if (m.id)
+			fail(p, SPAWN_STEP_USERNS, (int)m.id);
+		return;
+	}
 	r = write_file("/proc/self/setgroups", "deny");
 	if (r < 0 && r != -ENOENT)
 		fail(p, SPAWN_STEP_USERNS, r);

@@ -8,6 +8,8 @@
 enum {
 	SPAWN_MSG_HELLO = 1000,     /* child alive after PDEATHSIG (parent check) */
 	SPAWN_MSG_LISTENER,         /* carries the seccomp listener fd */
+	SPAWN_MSG_MAPS,             /* child: write my uid/gid maps, please */
+	SPAWN_MSG_MAPPED,           /* parent: done, id = errno or 0 */
 	/* types 1..SPAWN_STEP_MAX-1: that step failed with errno id */
 };
 
@@ -23,6 +25,8 @@ struct spawn_prep {
 	bool pidns;                 /* getppid() is 0 in the child */
 	bool clone_ns;              /* namespaces came with clone3 (else unshare) */
 	unsigned long unshare_flags;
+	bool parent_maps;           /* root: the parent writes the maps (a process
+	                             * inside the namespace may map only itself) */
 	char uid_map[64];           /* "inside outside count\n", empty: none */
 	char gid_map[64];
 };

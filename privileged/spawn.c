@@ -129,6 +129,7 @@ static int prepare(const struct sbx_spawn_desc *d, struct spawn_prep *p)
 		/* Root maps everything as is (so --user still works inside);
 		 * anyone else maps its own ids, the only map it may write. */
 		if (geteuid() == 0) {
+			p->parent_maps = true;
 			strcpy(p->uid_map, "0 0 4294967295\n");
 			strcpy(p->gid_map, "0 0 4294967295\n");
 		} else {
@@ -195,7 +196,32 @@ static pid_t do_clone(struct spawn_prep *p, int *ret_pidfd)
 
 /* Read the status socket until the exec closes it. Returns 0 (exec'd), or
  * -errno with err filled. */
-static int read_status(int sock, int *listener, struct spawn_error *err)
+/* Root's identity maps, written from outside (see spawn-impl.h). */
+static int write_maps(pid_t pid, const struct spawn_prep *p)
+{
+	const char *const which[] = { "uid_map", "gid_map" };
+	const char *const maps[] = { p->uid_map, p->gid_map };
+
+	for (int i = 0; i < 2; i++) {
+		char path[64];
+		ssize_t n;
+		int fd, e;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		n = write(fd, maps[i], strlen(maps[i]));
+		e = errno;
+		close(fd);
+		if (n < 0)
+			return e;
+	}
+	return 0;
+}
+
+static int read_status(int sock, pid_t pid, const struct spawn_prep *p, int *listener,
+		       struct spawn_error *err)
 {
 	struct sbx_msg *m = malloc(sizeof(*m));
 	int r, rc = 0;
@@ -214,7 +240,11 @@ static int read_status(int sock, int *listener, struct spawn_error *err)
 			rc = r;
 			break;
 		}
-		if (m->type == SPAWN_MSG_LISTENER && m->nfds == 1 && *listener < 0) {
+		if (m->type == SPAWN_MSG_MAPS && p->parent_maps) {
+			int e = write_maps(pid, p);
+
+			(void)sbx_msg_send(sock, SPAWN_MSG_MAPPED, (uint32_t)e, NULL, 0, NULL, 0);
+		} else if (m->type == SPAWN_MSG_LISTENER && m->nfds == 1 && *listener < 0) {
 			*listener = sbx_msg_take_fd(m, 0);
 		} else if (m->type > 0 && m->type < SPAWN_STEP_MAX && rc == 0) {
 			err->step = (enum spawn_step)m->type;
@@ -259,7 +289,7 @@ int sbx_spawn(const struct sbx_spawn_desc *d, struct sbx_spawned *ret, struct sp
 	}
 	close(p.status_fd);
 	p.status_fd = -1;
-	r = read_status(p.parent_status_fd, &listener, err);
+	r = read_status(p.parent_status_fd, pid, &p, &listener, err);
 	unprepare(&p);
 	if (r < 0) {
 		if (listener >= 0)

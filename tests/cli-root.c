@@ -26,6 +26,13 @@ static void user_cases(void)
 	CLI(&r, cli_self(), "helper", "caps");
 	if (!ok(r.status == 0 && !strcmp(r.out, CAPS_ZERO), "root without --user: capabilities zero too"))
 		diag("%s", r.out);
+	CLI(&r, "--unshare-user", "--user", "nobody", cli_self(), "helper", "ids");
+	if (!ok(r.status == 0 && !strcmp(r.out, "uid=65534 euid=65534 groups=0\n"),
+		"--unshare-user --user nobody: maps written by the parent, uid changed inside"))
+		diag("%s / %s", r.out, r.err);
+	CLI(&r, "--unshare-user", cli_self(), "helper", "caps");
+	if (!ok(r.status == 0 && !strcmp(r.out, CAPS_ZERO), "--unshare-user: no capability inside"))
+		diag("%s", r.out);
 	CLI(&r, "--user", "no-such-user-sbx", "true");
 	ok(r.status == 125 && strstr(r.err, "sandbox-run: --user: unknown user"),
 	   "--user unknown: 125 naming the option");
@@ -120,7 +127,7 @@ int main(int argc, char **argv)
 	fallback_cases();
 	pidns_case();
 	if (!tap_is_root()) {
-		skip(9, "needs root (--user, setuid copies, uid switching)");
+		skip(11, "needs root (--user, setuid copies, uid switching)");
 		return tap_done();
 	}
 	strcpy(dir, "/tmp/sbx-root-XXXXXX");
