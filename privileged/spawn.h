@@ -14,13 +14,14 @@
  *      to RLIMIT_NOFILE when close_range is missing);
  *   3. namespaces: created by clone3() flags in the parent's call (one call:
  *      the user namespace comes first in the kernel, so an unprivileged
- *      caller gets net/ipc/uts/pid/mount owned by it); the child writes its
- *      own uid/gid maps; with SPAWN_NS_PID the worker is pid 1 of the new
+ *      caller gets net/ipc/uts/pid/mount owned by it); an ordinary caller's
+ *      child writes its own uid/gid maps, root's are written by the parent
+ *      (identity map); with SPAWN_NS_PID the worker is pid 1 of the new
  *      namespace (no extra init process: see doc/spawn.md for what that
  *      means for signals);
  *   4. rlimits; chdir;
- *   5. capabilities (uid/gid change, groups dropped, bounding/ambient
- *      cleared), then PR_SET_NO_NEW_PRIVS (it only acts at execve, and an
+ *   5. capabilities with raw syscalls (uid/gid change, groups dropped,
+ *      bounding/ambient cleared, sets emptied), then PR_SET_NO_NEW_PRIVS (it only acts at execve, and an
  *      unprivileged Landlock needs it first);
  *   6. Landlock (a ruleset built by the parent: d->landlock_fd is kept
  *      across the fd layout, moved above the placed fds);
@@ -96,7 +97,7 @@ struct sbx_spawn_desc {
 	bool change_id;                   /* setresgid/setresuid to gid/uid */
 	uid_t uid;
 	gid_t gid;
-	bool keep_caps;                   /* skip the capability step (tests only) */
+	bool keep_caps;                   /* skip the capability step */
 	int landlock_fd;                  /* built Landlock ruleset fd (borrowed), -1 none;
 	                                   * restricted with a raw landlock_restrict_self
 	                                   * after the fd layout moved it */
