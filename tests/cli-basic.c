@@ -81,6 +81,13 @@ static void core(const struct cli_env *e, const char *who)
 	is_int(r.status, 42, "%s: exit status passed through", who);
 	CLI_ENV(&r, e, "sh", "-c", "kill -KILL $$");
 	is_int(r.status, 128 + SIGKILL, "%s: killed by signal 9: 137", who);
+	CLI_ENV(&r, e, "sh", "-c", "sleep 60 & echo $!; (sleep 61 &); exit 5");
+	{
+		long left = atol(r.out);
+
+		ok(r.status == 5 && left > 1 && kill((pid_t)left, 0) < 0 && errno == ESRCH,
+		   "%s: descendants left behind are killed when the worker exits", who);
+	}
 	CLI_ENV(&r, e, "no-such-program-sbx");
 	is_int(r.status, 127, "%s: not found: 127", who);
 	CLI_ENV(&r, e, "--ro", granted, granted);
