@@ -1,0 +1,104 @@
+/* Helpers shared by the soak and fault tests: reaping, RSS, a seeded PRNG,
+ * bounded polling (a bound, never a timing assertion). */
+#ifndef SBX_SOAK_UTIL_H
+#define SBX_SOAK_UTIL_H
+
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tap.h"
+
+static inline bool soak_under_valgrind(void)
+{
+	const char *v = getenv("SBX_UNDER_VALGRIND");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* Built with AddressSanitizer: RSS figures include its quarantine. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SOAK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SOAK_ASAN 1
+#endif
+#endif
+#ifndef SOAK_ASAN
+#define SOAK_ASAN 0
+#endif
+
+/* Exit code, or 128 + signal. */
+static inline int soak_reap(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			tap_bail("waitpid %d", (int)pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Resident set size of this process in KiB (from /proc/self/statm). */
+static inline long soak_rss_kib(void)
+{
+	long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		tap_bail("statm");
+	if (fscanf(f, "%ld %ld", &size, &res) != 2)
+		tap_bail("statm parse");
+	fclose(f);
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* xorshift64*: reproducible from the printed seed. */
+static uint64_t soak_rng_state = 1;
+
+static inline void soak_seed(const char *test)
+{
+	const char *s = getenv("SBX_SEED");
+	uint64_t seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+
+	if (!seed)
+		seed = 1;
+	soak_rng_state = seed;
+	diag("%s: PRNG seed %llu (rerun with SBX_SEED=%llu)", test,
+	     (unsigned long long)seed, (unsigned long long)seed);
+}
+
+static inline uint32_t soak_rand(uint32_t n)
+{
+	uint64_t x = soak_rng_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	soak_rng_state = x;
+	return n ? (uint32_t)((x * 2685821657736338717ull) >> 32) % n : 0;
+}
+
+/* Wait for a condition with a generous bound (10 s): not a timing
+ * assertion, only a guard against hanging forever. cond returns true when
+ * met. Returns true if met within the bound. */
+static inline bool soak_wait_for(bool (*cond)(void *), void *arg)
+{
+	struct timespec ts = { 0, 1000000 };    /* 1 ms between looks */
+
+	for (int i = 0; i < 10000; i++) {
+		if (cond(arg))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return cond(arg);
+}
+
+#endif
