@@ -50,6 +50,15 @@ static void user_cases(void)
 	CLI(&r, cli_self(), "helper", "parent");
 	if (!ok(strstr(r.out, "ptrace=-1/1\n") != NULL, "without --user ptrace is still denied"))
 		diag("%s", r.out);
+	/* Same uid: only Landlock's signal scope (ABI 6) stops the kill. */
+	CLI(&r, "-v", cli_self(), "helper", "parent");
+	if (strstr(r.err, "landlock: ABI ") && atoi(strstr(r.err, "landlock: ABI ") + 14) >= 6) {
+		if (!ok(!strcmp(r.out, "kill=-1/1 ptrace=-1/1\n"),
+			"without --user, Landlock ABI >= 6 scopes signals: kill of the parent EPERM"))
+			diag("%s", r.out);
+	} else {
+		skip(1, "Landlock ABI < 6: a same-uid worker can signal its parent (use --user)");
+	}
 }
 
 /* A root-owned setuid copy of this program, run as nobody: no_new_privs
@@ -127,7 +136,7 @@ int main(int argc, char **argv)
 	fallback_cases();
 	pidns_case();
 	if (!tap_is_root()) {
-		skip(11, "needs root (--user, setuid copies, uid switching)");
+		skip(12, "needs root (--user, setuid copies, uid switching)");
 		return tap_done();
 	}
 	strcpy(dir, "/tmp/sbx-root-XXXXXX");
