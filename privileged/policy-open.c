@@ -89,7 +89,11 @@ static int check_rule_flags(unsigned perms, int flags)
 {
 	if (wants_write(flags) && !(perms & SBX_PERM_WRITE))
 		return -EACCES;
-	if (((flags & O_CREAT) || is_tmpfile(flags)) && !(perms & SBX_PERM_CREATE))
+	/* O_CREAT without O_EXCL on an existing file is a plain open (a shell's
+	 * `>/dev/null`): create is checked where a file would be made, in
+	 * create(). O_EXCL and O_TMPFILE always make one. */
+	if ((is_tmpfile(flags) || ((flags & O_CREAT) && (flags & O_EXCL))) &&
+	    !(perms & SBX_PERM_CREATE))
 		return -EACCES;
 	if ((flags & O_DIRECTORY) && !is_tmpfile(flags) && !(perms & SBX_PERM_DIR))
 		return -EACCES;
@@ -203,6 +207,8 @@ static int create(const struct policy_rule *rule, const char *rest, int flags,
 	struct stat st;
 	int fd, r;
 
+	if (!(rule->perms & SBX_PERM_CREATE))
+		return -EACCES;
 	if (!*rest)
 		return -EEXIST; /* the rule's own root exists */
 	fd = beneath(rule->root_fd, rest, oflags, mode);

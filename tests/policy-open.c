@@ -184,6 +184,16 @@ static void test_create(const struct sbx_policy *p)
 		   "O_CREAT|O_TRUNC on an existing file opens it");
 	ok(fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0, "  ...truncated");
 	close(fd);
+	write_t("dev-no/plain.txt", "P");
+	fd = grant(p, T("dev-no/plain.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0666,
+		   "O_CREAT|O_TRUNC on an existing file under write without create (sh's >file)");
+	close(fd);
+	DENY(p, T("dev-no/brand-new.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0666, -EACCES,
+	     "... but no new file without create");
+	DENY(p, T("dev-no/plain.txt"), O_WRONLY | O_CREAT | O_EXCL, 0666, -EACCES,
+	     "... and O_EXCL needs create even when the name exists");
+	DENY(p, T("ro/f.txt"), O_WRONLY | O_CREAT, 0666, -EACCES,
+	     "O_CREAT for writing an existing file under read-only: refused (write)");
 	fd = grant(p, T("rw/new.txt"), O_RDWR | O_APPEND, 0, "O_RDWR|O_APPEND on a write rule");
 	close(fd);
 	fd = grant(p, T("data/sub/c.txt"), O_WRONLY | O_CREAT, 0644,
