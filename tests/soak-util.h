@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sbx/broker.h>
+#include <sbx/proto.h>
+
 #include "tap.h"
 
 static inline bool soak_under_valgrind(void)
@@ -99,6 +102,47 @@ static inline bool soak_wait_for(bool (*cond)(void *), void *arg)
 		nanosleep(&ts, NULL);
 	}
 	return cond(arg);
+}
+
+/* A child's body: sock is its channel (fd 3); keep (fd 4 when the caller
+ * passed one, else -1). Returns the child's exit code. */
+typedef int (*soak_child_fn)(int sock, int keep, void *arg);
+
+/* Forks a child holding only stdio, its channel end at fd 3 and keep_fd
+ * (>= 0) at fd 4; it exits with fn's result (_exit: no sanitizer exit
+ * checks of a forked copy). The broker's end goes to b (when b is NULL it
+ * is returned in *ret_sock). */
+static inline pid_t soak_fork(struct sbx_broker *b, int keep_fd, soak_child_fn fn, void *arg,
+			      int *ret_sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (sbx_socketpair(sv) < 0)
+		tap_bail("socketpair");
+	pid = fork();
+	if (pid < 0)
+		tap_bail("fork");
+	if (pid == 0) {
+		if (keep_fd >= 0 && keep_fd != 4) {
+			if (sv[1] == 4 && (sv[1] = dup(sv[1])) < 0)
+				_exit(98);
+			if (dup2(keep_fd, 4) < 0)
+				_exit(98);
+		}
+		if (sv[1] != 3 && dup2(sv[1], 3) < 0)
+			_exit(98);
+		close_range(keep_fd >= 0 ? 5 : 4, ~0u, 0);
+		_exit(fn(3, keep_fd >= 0 ? 4 : -1, arg));
+	}
+	close(sv[1]);
+	if (!b) {
+		*ret_sock = sv[0];
+		return pid;
+	}
+	if (sbx_broker_add_child(b, sv[0], pid) < 0)
+		tap_bail("add_child");
+	return pid;
 }
 
 #endif
