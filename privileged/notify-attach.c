@@ -84,9 +84,3 @@ int notify_attach(struct sbx_broker *b, int listener, pid_t pid, const struct no
 	}
 	return 0;
 }
-
-void notify_detach_all(struct sbx_broker *b)
-{
-	/* Kept for callers: sbx_broker_free now releases every listener. */
-	(void)b;
-}

@@ -85,13 +85,10 @@ int notify_serve(struct notify_ctx *ctx);
 
 /* Register the listener (CONSUMED on every path) with the broker's poll loop
  * (broker_watch), served against broker_policy(b). On POLLHUP the listener
- * is unwatched and closed. o is copied (NULL: defaults); o->report stays
- * borrowed. Returns 0, or -ENOMEM, -EINVAL, or -errno of broker_watch. */
+ * is unwatched and closed, and so it is when the broker is freed first.
+ * o is copied (NULL: defaults); o->report stays borrowed.
+ * Returns 0, or -ENOMEM, -EINVAL, or -errno of broker_watch. */
 int notify_attach(struct sbx_broker *b, int listener, pid_t pid, const struct notify_opts *o);
-/* Unwatch, close and free every listener still attached to b (those whose
- * workers have not all exited yet). Call it before sbx_broker_free(b): the
- * broker does not tell its watchers when it is freed. */
-void notify_detach_all(struct sbx_broker *b);
 
 /* The summary of denials. */
 int notify_report_new(struct notify_report **ret);

@@ -41,6 +41,8 @@ static const char usage[] =
 	"         --deny-syscall NAME  --seccomp-action=errno|kill|log  --dump-seccomp\n"
 "         --trace-denied (name each denied syscall; summary at exit)\n"
 "         --no-default-grants (no built-in read-only runtime, listed below)\n"
+	"network: none by default (only --listen/--connect fds); --allow-net lets\n"
+	"         the worker make inet sockets (host network unless --unshare-net)\n"
 	"process: --user USER (root)  --unshare-net|pid|user|all  --timeout SECS\n"
 	"         --rlimit NAME=N[:M]  --env K=V  --clearenv  --chdir DIR\n"
 	"output:  -v  --json-status-fd FD  --help  --version\n"
@@ -53,7 +55,7 @@ enum {
 	OPT_UNSHARE_ALL, OPT_LANDLOCK, OPT_SECCOMP, OPT_ALLOW, OPT_DENY, OPT_ACTION,
 	OPT_DUMP, OPT_POLICY, OPT_TIMEOUT, OPT_RLIMIT, OPT_ENV, OPT_CLEARENV, OPT_CHDIR,
 	OPT_AUDIT, OPT_JSON, OPT_VERSION, OPT_UNSHARE_USER, OPT_UNSHARE_PID,
-	OPT_TRACE_DENIED, OPT_NO_DEFAULT_GRANTS,
+	OPT_TRACE_DENIED, OPT_NO_DEFAULT_GRANTS, OPT_ALLOW_NET,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +66,7 @@ static const struct option longopts[] = {
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "unshare-net", no_argument, NULL, OPT_UNSHARE_NET },
+	{ "allow-net", no_argument, NULL, OPT_ALLOW_NET },
 	{ "unshare-user", no_argument, NULL, OPT_UNSHARE_USER },
 	{ "unshare-pid", no_argument, NULL, OPT_UNSHARE_PID },
 	{ "unshare-all", no_argument, NULL, OPT_UNSHARE_ALL },
@@ -272,6 +275,9 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 		return 0;
 	case OPT_UNSHARE_NET:
 		o->ns |= SPAWN_NS_NET;
+		return 0;
+	case OPT_ALLOW_NET:
+		o->allow_net = true;
 		return 0;
 	case OPT_UNSHARE_USER:
 		o->ns |= SPAWN_NS_USER;

@@ -360,7 +360,9 @@ static int build_filter(struct run *r, bool dump_only)
 		.profile = r->o.profile,
 		.action = r->o.action,
 		.chan_fd = (int)(3 + r->nfds),
-		.allow_net = true,
+		/* Network is something handed over (--listen, --connect), not
+		 * taken: inet sockets only when asked for. */
+		.allow_net = r->o.allow_net,
 		.allow = r->allow,
 		.nallow = r->nallow,
 		.deny = r->deny,
@@ -626,8 +628,7 @@ static int run_worker(struct run *r, struct sbx_spawn_desc *d)
 	if (sp.pidfd >= 0)
 		close(sp.pidfd);
 	close(sigfd);
-	/* Listeners whose tasks were still exiting, then the broker. */
-	notify_detach_all(b);
+	/* Frees the listeners of tasks still exiting too (EPOLLHUP). */
 	sbx_broker_free(b);
 	if (r->spec.trace_denied)
 		notify_report_write(report, STDERR_FILENO, "sandbox-run: ");

@@ -48,6 +48,7 @@ struct run_opts {
 	int json_fd;                    /* -1 none */
 	bool trace_denied;              /* --trace-denied: name each denied syscall (notify) */
 	bool no_default_grants;         /* --no-default-grants: no built-in runtime grant */
+	bool allow_net;                 /* --allow-net: socket(AF_INET/AF_INET6) allowed */
 };
 
 /* Parse argv into o. Returns 0, 1 when --help/--version was printed (exit 0),

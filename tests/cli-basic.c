@@ -323,11 +323,15 @@ static void unshare_net(const struct cli_env *e, const char *who)
 {
 	struct cli_result r;
 
+	/* Listing interfaces takes a netlink socket: refused without
+	 * --allow-net, like any inet socket. */
 	CLI_ENV(&r, e, cli_self(), "helper", "ifaces");
+	ok(r.status != 0, "%s: no --allow-net: the netlink socket is refused", who);
+	CLI_ENV(&r, e, "--allow-net", cli_self(), "helper", "ifaces");
 	if (!ok(r.status == 0 && strstr(r.out, "lo ") && strcmp(r.out, "lo \n"),
-		"%s: without --unshare-net: lo and more", who))
+		"%s: --allow-net without --unshare-net: lo and more", who))
 		diag("interfaces: %s", r.out);
-	CLI_ENV(&r, e, "--unshare-net", cli_self(), "helper", "ifaces");
+	CLI_ENV(&r, e, "--allow-net", "--unshare-net", cli_self(), "helper", "ifaces");
 	if (!ok(r.status == 0 && !strcmp(r.out, "lo \n"), "%s: --unshare-net: only lo", who))
 		diag("interfaces: %s (status %d)", r.out, r.status);
 }
