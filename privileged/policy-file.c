@@ -368,12 +368,17 @@ static int merge(struct sbx_policy *p, struct sbx_policy *t)
 		}
 	}
 	t->nrules = 0;
-	memcpy(p->fds + p->nfds, t->fds, t->nfds * sizeof(*t->fds));
+	/* An empty array may be NULL: memcpy(NULL, NULL, 0) and NULL + 0 are
+	 * undefined behaviour, so copy only what is there. */
+	if (t->nfds)
+		memcpy(p->fds + p->nfds, t->fds, t->nfds * sizeof(*t->fds));
 	p->nfds += t->nfds;
 	t->nfds = 0;
-	memcpy(p->conns + p->nconns, t->conns, t->nconns * sizeof(*t->conns));
+	if (t->nconns)
+		memcpy(p->conns + p->nconns, t->conns, t->nconns * sizeof(*t->conns));
 	p->nconns += t->nconns;
-	memcpy(p->sys + p->nsys, t->sys, t->nsys * sizeof(*t->sys));
+	if (t->nsys)
+		memcpy(p->sys + p->nsys, t->sys, t->nsys * sizeof(*t->sys));
 	p->nsys += t->nsys;
 	for (int w = 0; w < 2; w++)
 		if (t->limit_set[w]) {

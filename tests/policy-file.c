@@ -270,6 +270,31 @@ static void test_bad(void)
 	sbx_policy_free(p);
 }
 
+/* Files that add nothing (empty, comments only) into a policy that has
+ * nothing either: every array is still NULL when the merge runs (found by
+ * fuzz/fuzz-policy-file: memcpy from NULL, UBSan). */
+static void test_empty(void)
+{
+	struct sbx_policy *p = NULL;
+	struct fd_table before;
+	char err[256];
+
+	fd_snapshot(&before);
+	if (sbx_policy_new(&p) < 0)
+		tap_bail("sbx_policy_new");
+	write_policy("empty.policy", "", 0);
+	write_policy("comments.policy", "# nothing\n\n\t \n", 14);
+	is_int(sbx_policy_load_file(p, T("empty.policy"), err, sizeof(err)), 0,
+	       "empty file into an empty policy");
+	ok(err[0] == '\0', "  ...errbuf empty");
+	is_int(sbx_policy_load_file(p, T("comments.policy"), err, sizeof(err)), 0,
+	       "comments-only file into an empty policy");
+	ok(nrules(p) == 0 && nfds(p) == 0 && policy_connect_count(p) == 0,
+	   "  ...policy still empty");
+	sbx_policy_free(p);
+	ok(fd_same(&before), "  ...no fd leaked");
+}
+
 int main(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -293,6 +318,7 @@ int main(void)
 	fd_snapshot(&start);
 	test_good(ls);
 	test_bad();
+	test_empty();
 	ok(fd_same(&start), "nothing left open");
 	close(ls);
 	return tap_done();
