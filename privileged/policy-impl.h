@@ -23,6 +23,7 @@ struct policy_rule {
 	int root_fd;     /* O_PATH | O_CLOEXEC, opened when the rule was added */
 	unsigned perms;
 	bool is_dir;     /* the root is a directory (else a single object) */
+	dev_t root_dev;  /* st_dev of the root: a probe elsewhere crossed a mount */
 };
 
 struct policy_fd {
@@ -77,6 +78,10 @@ bool policy_name_valid(const char *name);
  * component. ".." components are kept when allow_dotdot, else -EINVAL.
  * Returns the length, or -EINVAL (not absolute, ".."), -ENOENT (empty),
  * -ENAMETOOLONG (PATH_MAX bytes or more). */
+/* fd is on procfs, sysfs, cgroupfs, debugfs or another kernel pseudo-fs
+ * (or fstatfs failed): never brokered (policy-kernelfs.c). */
+bool policy_is_kernel_fs(int fd);
+
 int policy_normalise(const char *in, char *out, bool allow_dotdot, bool *trailing);
 
 /* Lookups by name; NULL when absent. */

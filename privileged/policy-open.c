@@ -271,6 +271,10 @@ static int open_once(const struct sbx_policy *p, const struct policy_rule *rule,
 			return probe;
 	}
 	r = fstat_fd(probe, &st);
+	/* Crossed a mount: one fstatfs, only then, keeps kernel pseudo-fs
+	 * (opened as the broker, not as the worker) out of every rule. */
+	if (r == 0 && st.st_dev != rule->root_dev && policy_is_kernel_fs(probe))
+		r = -EACCES;
 	if (r == 0 && (flags & O_CREAT) && (flags & O_EXCL))
 		r = -EEXIST;
 	if (r == 0)

@@ -186,7 +186,7 @@ static void drop_pending(struct pending_rule *pr)
 
 /* Cannot fail: room was reserved and the copies made. */
 static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_dir,
-			unsigned perms)
+			dev_t dev, unsigned perms)
 {
 	if (pr->existing) {
 		pr->existing->perms |= perms;
@@ -194,7 +194,7 @@ static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_d
 	}
 	p->rules[p->nrules++] = (struct policy_rule){
 		.path = pr->copy, .len = strlen(pr->copy), .root_fd = pr->fd,
-		.perms = perms, .is_dir = is_dir,
+		.perms = perms, .is_dir = is_dir, .root_dev = dev,
 	};
 }
 
@@ -225,6 +225,10 @@ SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsig
 		goto out;
 	}
 	is_dir = S_ISDIR(st.st_mode);
+	if (policy_is_kernel_fs(fd)) {
+		err = -EPERM; /* see policy-kernelfs.c */
+		goto out;
+	}
 	err = policy_reserve((void **)&p->rules, &p->crules, p->nrules, 2,
 			     sizeof(*p->rules));
 	if (err == 0)
@@ -236,9 +240,9 @@ SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsig
 		drop_pending(&pr[1]);
 		goto out;
 	}
-	commit_rule(p, &pr[0], is_dir, perms);
+	commit_rule(p, &pr[0], is_dir, st.st_dev, perms);
 	if (alias)
-		commit_rule(p, &pr[1], is_dir, perms);
+		commit_rule(p, &pr[1], is_dir, st.st_dev, perms);
 out:
 	if (fd >= 0)
 		close(fd);

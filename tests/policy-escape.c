@@ -75,9 +75,12 @@ static void test_proc(int outside_fd)
 	char path[128];
 	int fd;
 
-	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, "/proc", SBX_PERM_READ | SBX_PERM_DIR) < 0)
+	/* /proc cannot be a rule (test_kernel_fs); reach it from "/": magic
+	 * links fail in resolution (ELOOP) before the kernel-fs check. */
+	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, "/", SBX_PERM_READ | SBX_PERM_DIR) < 0)
 		tap_bail("policy");
-	fd = grant(p, "/proc/self/status", O_RDONLY, 0, "control: /proc/self/status under a /proc rule");
+	fd = sbx_policy_open(p, "/proc/self/status", O_RDONLY, 0);
+	is_int(fd, -EACCES, "control: /proc/self/status under '/' is refused (kernel fs)");
 	if (fd >= 0)
 		close(fd);
 	DENY(p, "/proc/self/root/etc/passwd", O_RDONLY, 0, -ELOOP, "/proc/self/root");
@@ -106,6 +109,60 @@ static void test_proc(int outside_fd)
 	sbx_policy_free(p);
 }
 
+/* Kernel pseudo-filesystems: the broker would open them as itself. */
+static void test_kernel_fs(void)
+{
+	struct fd_table before;
+	struct sbx_policy *p;
+	int fd;
+
+	fd_snapshot(&before);
+	if (sbx_policy_new(&p) < 0)
+		tap_bail("policy");
+	is_int(sbx_policy_add_path(p, "/proc", SBX_PERM_READ), -EPERM, "kernel fs: /proc refused as a rule");
+	is_int(sbx_policy_add_path(p, "/proc/self", SBX_PERM_READ), -EPERM,
+	       "kernel fs: /proc/self refused as a rule");
+	is_int(sbx_policy_add_path(p, "/sys", SBX_PERM_READ), -EPERM, "kernel fs: /sys refused as a rule");
+	if (sbx_policy_add_path(p, "/", SBX_PERM_READ | SBX_PERM_DIR) < 0)
+		tap_bail("add /");
+	fd = sbx_policy_open(p, "/etc/hostname", O_RDONLY, 0);
+	ok(fd >= 0 || fd == -ENOENT, "kernel fs: '/' still grants /etc/hostname (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	is_int(sbx_policy_open(p, "/proc/self/status", O_RDONLY, 0), -EACCES,
+	       "kernel fs: '/' does not reach the broker's /proc/self/status");
+	is_int(sbx_policy_open(p, "/proc/1/environ", O_RDONLY, 0), -EACCES,
+	       "kernel fs: ... nor /proc/1/environ");
+	is_int(sbx_policy_open(p, "/proc/self/mem", O_RDONLY, 0), -EACCES,
+	       "kernel fs: ... nor the broker's memory");
+	is_int(sbx_policy_open(p, "/proc", O_RDONLY | O_DIRECTORY, 0), -EACCES,
+	       "kernel fs: ... nor /proc itself");
+	is_int(sbx_policy_open(p, "/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY, 0), -EACCES,
+	       "kernel fs: ... nor sysfs");
+	{
+		/* cgroup v1 or v2, wherever this machine mounts it */
+		char mnt[256] = "", type[32], line[512], cg[300];
+		FILE *f = fopen("/proc/self/mounts", "re");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%*s %255s %31s", mnt, type) == 2 &&
+			    (!strcmp(type, "cgroup2") || !strcmp(type, "cgroup")))
+				break;
+			else
+				mnt[0] = 0;
+		if (f)
+			fclose(f);
+		snprintf(cg, sizeof(cg), "%s/cgroup.procs", mnt);
+		if (!mnt[0])
+			skip(1, "no cgroup filesystem mounted");
+		else
+			is_int(sbx_policy_open(p, cg, O_RDONLY, 0), -EACCES,
+			       "kernel fs: ... nor cgroupfs (%s)", cg);
+	}
+	sbx_policy_free(p);
+	ok(fd_same(&before), "kernel fs: nothing leaked");
+}
+
 int main(void)
 {
 	struct fd_table start;
@@ -131,6 +188,7 @@ int main(void)
 		sbx_policy_free(p);
 		test_create_escape();
 		test_proc(outside_fd);
+		test_kernel_fs();
 		ok(fd_same(&start), "nothing left open");
 	}
 	close(outside_fd);
