@@ -22,6 +22,7 @@
 #include <linux/netlink.h>
 
 #include "seccomp/filter.h"
+#include "seccomp/precompiled.h"
 #include "seccomp/profile.h"
 
 /* The 6.1 uapi headers may lack it (kernel 5.19+). */
@@ -398,7 +399,42 @@ static int compile(const struct sbx_filter_spec *spec, pid_t self, struct sbx_bp
 	return r;
 }
 
+/* The build-time program for spec, or NULL. Exact match only: every field
+ * that changes what add_default builds (chan_fd does not) is compared, and
+ * the running libseccomp must be the one that built the table. */
+static const struct sbx_precompiled *find_precompiled(const struct sbx_filter_spec *s)
+{
+	const struct scmp_version *v;
+
+	if (!s || s->profile != SBX_PROFILE_DEFAULT || s->nallow || s->ndeny ||
+	    sbx_nprecompiled == 0)
+		return NULL;
+	v = seccomp_version();
+	if (!v || v->major != sbx_precompiled_libseccomp[0] ||
+	    v->minor != sbx_precompiled_libseccomp[1] ||
+	    v->micro != sbx_precompiled_libseccomp[2])
+		return NULL;
+	for (size_t i = 0; i < sbx_nprecompiled; i++) {
+		const struct sbx_precompiled *p = &sbx_precompiled[i];
+
+		if (p->profile == s->profile && p->action == s->action &&
+		    p->notify_open == s->notify_open && p->trace_denied == s->trace_denied &&
+		    p->allow_net == s->allow_net)
+			return p;
+	}
+	return NULL;
+}
+
 int sbx_filter_compile(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
+{
+	const struct sbx_precompiled *p = find_precompiled(spec);
+
+	if (p && ret)
+		return sbx_bpf_import(p->insns, p->len, p->notify, ret);
+	return compile(spec, 0, ret);
+}
+
+int sbx_filter_compile_libseccomp(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
 {
 	return compile(spec, 0, ret);
 }
@@ -412,6 +448,35 @@ struct sbx_bpf *sbx_bpf_free(struct sbx_bpf *bpf)
 {
 	free(bpf);
 	return NULL;
+}
+
+int sbx_bpf_export(const struct sbx_bpf *bpf, const struct sock_filter **ret_insns,
+		   size_t *ret_len, bool *ret_notify)
+{
+	if (!bpf || !ret_insns || !ret_len)
+		return -EINVAL;
+	*ret_insns = bpf->insns;
+	*ret_len = bpf->len;
+	if (ret_notify)
+		*ret_notify = bpf->notify;
+	return 0;
+}
+
+int sbx_bpf_import(const struct sock_filter *insns, size_t len, bool notify,
+		   struct sbx_bpf **ret)
+{
+	struct sbx_bpf *bpf;
+
+	if (!insns || !ret || len == 0 || len > BPF_MAXINSNS)
+		return -EINVAL;
+	bpf = malloc(sizeof(*bpf) + len * sizeof(*insns));
+	if (!bpf)
+		return -ENOMEM;
+	bpf->notify = notify;
+	bpf->len = (unsigned short)len;
+	memcpy(bpf->insns, insns, len * sizeof(*insns));
+	*ret = bpf;
+	return 0;
 }
 
 bool sbx_bpf_has_notify(const struct sbx_bpf *bpf)

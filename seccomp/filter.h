@@ -3,6 +3,7 @@
 #ifndef SBX_SECCOMP_FILTER_H
 #define SBX_SECCOMP_FILTER_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,6 +51,36 @@ int sbx_filter_compile(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
  * profile then also lets it signal itself (tgkill/kill on its own pid, for
  * abort()). Returns as sbx_filter_compile. */
 int sbx_filter_compile_self(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
+
+/*
+ * As sbx_filter_compile, but always with libseccomp: never the programs
+ * precompiled at build time (seccomp/gen-precompiled.c, and the test that
+ * checks them). sbx_filter_compile returns a copy of a precompiled program
+ * when spec matches one exactly and the running libseccomp is the one that
+ * built it; this is the slow path it falls back to.
+ * Returns as sbx_filter_compile.
+ */
+int sbx_filter_compile_libseccomp(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
+
+/*
+ * The instructions of a compiled program: *ret_insns points into bpf
+ * (valid until it is freed), *ret_len is their number; *ret_notify (may be
+ * NULL) tells whether it has notify actions.
+ * Returns 0, or -EINVAL (NULL bpf or out-pointer).
+ */
+int sbx_bpf_export(const struct sbx_bpf *bpf, const struct sock_filter **ret_insns,
+		   size_t *ret_len, bool *ret_notify);
+
+/*
+ * A program from len instructions (copied; insns borrowed), e.g. one
+ * exported before. notify must say whether it has SCMP_ACT_NOTIFY actions
+ * (sbx_filter_install then asks for a listener). The program is not
+ * verified here: the kernel checks it when it is installed.
+ * Returns 0, or -EINVAL (NULL pointer, len 0 or above BPF_MAXINSNS),
+ * -ENOMEM.
+ */
+int sbx_bpf_import(const struct sock_filter *insns, size_t len, bool notify,
+		   struct sbx_bpf **ret);
 
 /* Free a compiled program. NULL-safe, returns NULL. */
 struct sbx_bpf *sbx_bpf_free(struct sbx_bpf *bpf);
