@@ -3,8 +3,13 @@
  *   sbx      sandbox-run /bin/true (default profile: seccomp with notify-
  *            brokered opens, Landlock, caps dropped, no_new_privs)
  *   bwrap    bwrap --ro-bind / / /bin/true
+ *   base     (only with $SANDBOX_RUN_BASE) another sandbox-run build, to
+ *            compare two versions in the same run
  * all in the same run, pinned to one CPU, interleaved round by round so
- * drift hits every variant alike. Usage: bench-spawn [iterations] [cpu]
+ * drift hits every variant alike. Prints the median and the mean of each,
+ * and the ratios of the medians (the machine is shared: the median shrugs
+ * off the runs another process's burst lands on).
+ * Usage: bench-spawn [iterations] [cpu]
  * (sandbox-run is looked up next to this program's build dir, or $SANDBOX_RUN). */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,12 +57,34 @@ static double run_once(char *const argv[])
 	return now() - t0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct variant {
+	const char *name;
+	char **argv;
+	double *t;
+	int ok;
+	double median, mean;
+};
+
+static void ratio(const struct variant *a, const struct variant *b)
+{
+	if (a->ok > 0 && b->ok > 0)
+		printf("  %-14s / %-15s %8.2fx  (means %.2fx)\n", a->name, b->name,
+		       a->median / b->median, a->mean / b->mean);
+}
+
 int main(int argc, char **argv)
 {
 	int iters = argc > 1 ? atoi(argv[1]) : 200;
 	int cpu = argc > 2 ? atoi(argv[2]) : 0;
 	char sbx[PATH_MAX], self[PATH_MAX];
-	const char *env = getenv("SANDBOX_RUN");
+	const char *env = getenv("SANDBOX_RUN"), *base = getenv("SANDBOX_RUN_BASE");
 	cpu_set_t set;
 	ssize_t n;
 
@@ -84,18 +111,24 @@ int main(int argc, char **argv)
 		char *plain[] = { "/bin/true", NULL };
 		char *sb[] = { sbx, "/bin/true", NULL };
 		char *bw[] = { "/usr/bin/bwrap", "--ro-bind", "/", "/", "/bin/true", NULL };
-		struct { const char *name; char **argv; double total; int ok; } v[] = {
-			{ "fork+exec /bin/true", plain, 0, 0 },
-			{ "sandbox-run /bin/true", sb, 0, 0 },
-			{ "bwrap --ro-bind / / /bin/true", bw, 0, 0 },
+		char *bs[] = { (char *)base, "/bin/true", NULL };
+		struct variant v[] = {
+			{ "fork+exec", plain, NULL, 0, 0, 0 },
+			{ "sandbox-run", sb, NULL, 0, 0, 0 },
+			{ "bwrap", bw, NULL, 0, 0, 0 },
+			{ "base", bs, NULL, 0, 0, 0 },
 		};
-		size_t nv = sizeof(v) / sizeof(v[0]);
+		size_t nv = sizeof(v) / sizeof(v[0]) - (base ? 0 : 1);
 
-		for (size_t j = 0; j < nv; j++) /* warm up, and check each works */
+		for (size_t j = 0; j < nv; j++) { /* warm up, and check each works */
+			v[j].t = calloc((size_t)iters, sizeof(double));
+			if (!v[j].t)
+				return perror("calloc"), 1;
 			if (run_once(v[j].argv) < 0) {
 				fprintf(stderr, "bench-spawn: %s failed; skipped\n", v[j].name);
 				v[j].ok = -1;
 			}
+		}
 		for (int i = 0; i < iters; i++)
 			for (size_t j = 0; j < nv; j++) {
 				double t;
@@ -103,21 +136,33 @@ int main(int argc, char **argv)
 				if (v[j].ok < 0)
 					continue;
 				t = run_once(v[j].argv);
-				if (t >= 0) {
-					v[j].total += t;
-					v[j].ok++;
-				}
+				if (t >= 0)
+					v[j].t[v[j].ok++] = t;
 			}
-		printf("bench-spawn: %d iterations, pinned to CPU %d\n", iters, cpu);
-		for (size_t j = 0; j < nv; j++)
-			if (v[j].ok > 0)
-				printf("  %-32s %8.3f ms/run\n", v[j].name, v[j].total / v[j].ok * 1e3);
-		if (v[1].ok > 0 && v[2].ok > 0)
-			printf("  sandbox-run / bwrap            %8.2fx\n",
-			       (v[1].total / v[1].ok) / (v[2].total / v[2].ok));
-		if (v[1].ok > 0 && v[0].ok > 0)
-			printf("  sandbox-run / fork+exec        %8.2fx\n",
-			       (v[1].total / v[1].ok) / (v[0].total / v[0].ok));
+		printf("bench-spawn: %d iterations, pinned to CPU %d, interleaved\n", iters, cpu);
+		printf("  %-32s %10s %10s\n", "", "median", "mean");
+		for (size_t j = 0; j < nv; j++) {
+			double sum = 0;
+
+			if (v[j].ok <= 0)
+				continue;
+			for (int i = 0; i < v[j].ok; i++)
+				sum += v[j].t[i];
+			qsort(v[j].t, (size_t)v[j].ok, sizeof(double), cmp_double);
+			v[j].median = v[j].t[v[j].ok / 2];
+			v[j].mean = sum / v[j].ok;
+			printf("  %-32s %7.3f ms %7.3f ms\n",
+			       j == 0 ? "fork+exec /bin/true" : j == 1 ? "sandbox-run /bin/true" :
+			       j == 2 ? "bwrap --ro-bind / / /bin/true" : base,
+			       v[j].median * 1e3, v[j].mean * 1e3);
+		}
+		ratio(&v[1], &v[2]);
+		ratio(&v[1], &v[0]);
+		ratio(&v[2], &v[0]);
+		if (base)
+			ratio(&v[1], &v[3]);
+		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
+			free(v[j].t);
 	}
 	return 0;
 }
