@@ -46,7 +46,7 @@ static void put_json_str(struct out *o, const char *s)
 			e[1] = (char)*c;
 			n = 2;
 		} else if (*c < 0x20 || *c >= 0x7f) {
-			memcpy(e, "\\u00", 4);
+			memcpy(e, "\\u00", 4); // NOLINT(bugprone-not-null-terminated-result): e is bytes, n counts them
 			e[4] = hex[*c >> 4];
 			e[5] = hex[*c & 15];
 			n = 6;

@@ -386,6 +386,7 @@ int broker_unwatch(struct sbx_broker *b, int fd)
 	if (!b)
 		return -EINVAL;
 	for (pp = &b->watches; *pp; pp = &(*pp)->next)
+		// cppcheck-suppress nullPointerRedundantCheck ; the loop test checks *pp
 		if ((*pp)->fd == fd)
 			break;
 	w = *pp;

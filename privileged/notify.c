@@ -48,7 +48,6 @@ struct notify_ctx {
 	uint32_t arch;
 	struct notify_opts o;
 	struct notify_report *own_report;  /* when o.report was NULL */
-	struct sbx_broker *broker;         /* set by notify_attach */
 	struct seccomp_notif *req;
 	size_t req_size;
 	struct seccomp_notif_resp *resp;
@@ -257,7 +256,7 @@ static int check_resolve(struct open_call *c, char *path)
 	if (r & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV))
 		return -ENOSYS;
 	if (r & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
-		const char *s = path;
+		const char *s;
 
 		if (path[0] == '/') {
 			if (r & RESOLVE_BENEATH)

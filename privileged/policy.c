@@ -192,6 +192,8 @@ static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_d
 		pr->existing->perms |= perms;
 		return;
 	}
+	if (!pr->copy)
+		return; /* unreachable: prepare_rule made the copy */
 	p->rules[p->nrules++] = (struct policy_rule){
 		.path = pr->copy, .len = strlen(pr->copy), .root_fd = pr->fd,
 		.perms = perms, .is_dir = is_dir, .root_dev = dev,

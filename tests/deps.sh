@@ -1,7 +1,7 @@
 # Sourced by tests/run-suite and examples/demo: installs what is missing.
 # Debian 12 package names; needs root (or everything already installed).
 SBX_PACKAGES="meson ninja-build pkg-config gcc libc6-dev libseccomp-dev libcap-ng-dev
- perl python3 valgrind bubblewrap clang libclang-rt-14-dev iproute2"
+ perl python3 valgrind bubblewrap clang libclang-rt-14-dev iproute2 cppcheck clang-tidy"
 
 sbx_install_deps() {
 	local missing="" p

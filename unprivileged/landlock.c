@@ -53,7 +53,7 @@
 
 struct ll_ruleset_attr {                    /* ABI 1-3: 8 bytes, 4-5: 16, 6+: 24 */
 	uint64_t handled_access_fs;
-	uint64_t handled_access_net;        /* ABI 4 */
+	uint64_t handled_access_net;        /* ABI 4 */ // cppcheck-suppress unusedStructMember ; kernel ABI layout
 	uint64_t scoped;                    /* ABI 6 */
 };
 
