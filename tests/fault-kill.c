@@ -329,7 +329,7 @@ static void sandbox_run_killed(void)
 
 	snprintf(exe, sizeof(exe), "%s/sandbox-run", tap_build_dir());
 	if (access(exe, X_OK) < 0) {
-		skip(3, "%s not built", exe);
+		skip(4, "%s not built", exe);
 		return;
 	}
 	fd_snapshot(&before);
@@ -349,7 +349,7 @@ static void sandbox_run_killed(void)
 		kill(sr, SIGKILL);
 		soak_reap(sr);
 		ok(0, "sandbox-run: its worker (sleep) appeared");
-		skip(2, "no worker");
+		skip(3, "no worker");
 		return;
 	}
 	ok(1, "sandbox-run: its worker (sleep, pid %d) appeared", (int)a.found);
@@ -397,7 +397,7 @@ static void spawn_parent_killed(void)
 		close(pfd[0]);
 		ok(0, "sbx_spawn: the intermediate parent started a worker (exit %d)",
 		   soak_reap(mid));
-		skip(2, "no worker");
+		skip(3, "no worker");
 		return;
 	}
 	close(pfd[0]);

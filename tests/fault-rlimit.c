@@ -326,6 +326,37 @@ static void worker_limit(struct sbx_broker *b)
 	ok(fd_same(&before), "worker at the limit: broker fd table restored");
 }
 
+/* Setting up at the limit: each constructor says EMFILE, leaks nothing,
+ * leaves the policy as it was, and works once the limit is raised. */
+static void setup_limit(void)
+{
+	struct fd_table before;
+	struct sbx_policy *p;
+	struct sbx_broker *b = NULL;
+	int sv[2], r1, r2, r3, r4;
+
+	fd_snapshot(&before);
+	if (sbx_policy_new(&p) < 0)
+		tap_bail("policy");
+	set_spare(0);
+	r1 = sbx_broker_new(p, &b);
+	r2 = sbx_policy_add_path(p, dir, SBX_PERM_READ);
+	r3 = sbx_policy_add_fd(p, "in", 0);
+	r4 = sbx_socketpair(sv);
+	restore_limit();
+	is_int(r1, -EMFILE, "setup at the limit: sbx_broker_new says EMFILE");
+	is_int(r2, -EMFILE, "setup at the limit: sbx_policy_add_path says EMFILE");
+	is_int(r3, -EMFILE, "setup at the limit: sbx_policy_add_fd says EMFILE");
+	is_int(r4, -EMFILE, "setup at the limit: sbx_socketpair says EMFILE");
+	is_int(sbx_policy_open(p, file, O_RDONLY, 0), -EACCES,
+	       "setup at the limit: the failed rule was not added");
+	ok(sbx_policy_add_path(p, dir, SBX_PERM_READ) == 0 && sbx_policy_add_fd(p, "in", 0) == 0 &&
+	   sbx_broker_new(p, &b) == 0, "setup at the limit: all work once the limit is raised");
+	sbx_broker_free(b);
+	sbx_policy_free(p);
+	ok(fd_same(&before), "setup at the limit: fd table restored");
+}
+
 int main(void)
 {
 	struct sbx_policy *p;
@@ -361,6 +392,7 @@ int main(void)
 	    sbx_broker_set_audit_fd(b, audit) < 0)
 		tap_bail("broker");
 
+	setup_limit();
 	broker_limit(b, audit);
 	worker_limit(b);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #define ECHO_TYPE (SBX_REQ_CUSTOM_MIN + 1)
 #define NFILES 4
 #define MAX_CHILDREN 64
+#define THREADED 0x1000u     /* who flag: a child of NTHREADS threads */
 
 static char dir[PATH_MAX];
 static char files[NFILES][PATH_MAX + 16];
@@ -63,6 +65,8 @@ enum {
 
 static int check_fd_number(int fd, int *first)
 {
+	if (!first)            /* threads share the table: numbers vary */
+		return 0;
 	if (*first < 0)
 		*first = fd;
 	return fd == *first ? 0 : C_FD_NUMBER;
@@ -143,6 +147,53 @@ static int child_main(unsigned who, unsigned nreq, bool confine)
 	return r;
 }
 
+#define NTHREADS 4
+
+struct thread_arg {
+	struct sbx_client *c;
+	unsigned who, nreq;
+	int r;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *a = p;
+
+	for (unsigned i = 0; i < a->nreq && !a->r; i++)
+		a->r = one_request(a->c, a->who, i, NULL);
+	return NULL;
+}
+
+/* NTHREADS threads sharing one client (its mutex serialises the calls):
+ * each checks its own replies; the fd table must be unchanged after. Not
+ * confined: sbx_confine filters the calling thread only. */
+static int threaded_child_main(unsigned who, unsigned nreq)
+{
+	struct thread_arg a[NTHREADS];
+	pthread_t t[NTHREADS];
+	struct sbx_client *c;
+	struct fd_table before;
+	int r = 0;
+
+	if (sbx_client_new(3, &c) < 0)
+		return C_CLIENT;
+	fd_snapshot(&before);
+	for (int i = 0; i < NTHREADS; i++) {
+		a[i] = (struct thread_arg){ c, (who << 8) | (unsigned)i, nreq / NTHREADS, 0 };
+		if (pthread_create(&t[i], NULL, thread_main, &a[i]) != 0)
+			return C_CLIENT;
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		if (!r)
+			r = a[i].r;
+	}
+	if (!r && !fd_same(&before))
+		r = C_LEAK;
+	sbx_client_free(c);
+	return r;
+}
+
 static pid_t start_child(struct sbx_broker *b, unsigned who, unsigned nreq, bool confine)
 {
 	int sv[2];
@@ -157,6 +208,8 @@ static pid_t start_child(struct sbx_broker *b, unsigned who, unsigned nreq, bool
 		if (dup2(sv[1], 3) < 0)
 			_exit(98);
 		close_range(4, ~0u, 0);
+		if (who & THREADED)
+			_exit(threaded_child_main(who & ~THREADED, nreq));
 		_exit(child_main(who, nreq, confine));
 	}
 	close(sv[1]);
@@ -167,13 +220,14 @@ static pid_t start_child(struct sbx_broker *b, unsigned who, unsigned nreq, bool
 
 /* Runs n children of nreq requests each to completion. Returns how many
  * exited 0; prints the others' codes. */
-static unsigned run_round(struct sbx_broker *b, unsigned n, unsigned nreq, bool confine)
+static unsigned run_round(struct sbx_broker *b, unsigned n, unsigned nreq, bool confine,
+			  unsigned threaded)
 {
 	pid_t pids[MAX_CHILDREN];
 	unsigned good = 0;
 
 	for (unsigned i = 0; i < n; i++)
-		pids[i] = start_child(b, i, nreq, confine);
+		pids[i] = start_child(b, i < threaded ? i | THREADED : i, nreq, confine);
 	is_int(sbx_broker_serve(b), 0, "serve returned once all %u children left", n);
 	for (unsigned i = 0; i < n; i++) {
 		int st = soak_reap(pids[i]);
@@ -189,7 +243,7 @@ static unsigned run_round(struct sbx_broker *b, unsigned n, unsigned nreq, bool 
 /* Requests of kind custom among the first nreq. */
 static unsigned long echoes(unsigned nreq)
 {
-	return nreq / 3 + (nreq % 3 > 2 ? 1 : 0);
+	return nreq / 3;       /* i = 2, 5, 8, ... below nreq */
 }
 
 /* Audit lines and grant lines in the log so far. */
@@ -214,7 +268,7 @@ static void count_audit(int fd, unsigned long *lines, unsigned long *grants)
 int main(void)
 {
 	bool vg = soak_under_valgrind();
-	unsigned nchild = vg ? 8 : 64, nreq = vg ? 200 : 500;
+	unsigned nchild = vg ? 8 : 64, nreq = vg ? 200 : 500, nthreaded = vg ? 2 : 8;
 	unsigned long total, lines, grants;
 	struct sbx_policy *p;
 	struct sbx_broker *b;
@@ -256,7 +310,7 @@ int main(void)
 		tap_bail("broker");
 
 	/* Warm-up: the allocator and the kernel's caches settle. */
-	good = run_round(b, 8, 60, !vg);
+	good = run_round(b, 8, 60, !vg, 0);
 	is_int(good, 8, "warm-up: 8 children x 60 requests all checked");
 	total = 8 * 60;
 	is_int(echo_served, 8 * echoes(60), "warm-up: every echo served once");
@@ -266,11 +320,12 @@ int main(void)
 	rss_before = soak_rss_kib();
 	echo_served = 0;
 
-	good = run_round(b, nchild, nreq, !vg);
-	is_int(good, nchild, "soak: %u children x %u requests, every reply checked by the child",
-	       nchild, nreq);
+	good = run_round(b, nchild, nreq, !vg, nthreaded);
+	is_int(good, nchild, "soak: %u children x %u requests (%u of them %d threads sharing a "
+	       "client), every reply checked", nchild, nreq, nthreaded, NTHREADS);
 	total += (unsigned long)nchild * nreq;
-	is_int(echo_served, nchild * echoes(nreq), "soak: the echo handler ran once per echo request");
+	is_int(echo_served, (nchild - nthreaded) * echoes(nreq) +
+	       nthreaded * NTHREADS * echoes(nreq / NTHREADS), "soak: the echo handler ran once per echo request");
 	is_int(sbx_broker_children(b), 0, "soak: no child left in the broker");
 
 	fds_after = fd_count();
