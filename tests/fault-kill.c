@@ -359,6 +359,69 @@ static void sandbox_run_killed(void)
 	ok(fd_same(&before), "sandbox-run killed: fd table unchanged");
 }
 
+static bool no_child_left(void *arg)
+{
+	unsigned *reaped_n = arg;
+	pid_t r;
+
+	while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
+		++*reaped_n;
+	return r < 0 && errno == ECHILD;
+}
+
+/* sandbox-run SIGKILLed at seeded random points of its start-up (before,
+ * during and after the worker's exec): no descendant may survive it. We
+ * are the subreaper: every orphan comes to us, and all must be gone. */
+static void sandbox_run_killed_early(void)
+{
+	unsigned rounds = soak_under_valgrind() ? 10 : 40, clean = 0, orphans = 0;
+	char exe[PATH_MAX];
+	struct fd_table before;
+
+	snprintf(exe, sizeof(exe), "%s/sandbox-run", tap_build_dir());
+	if (access(exe, X_OK) < 0) {
+		skip(2, "%s not built", exe);
+		return;
+	}
+	fd_snapshot(&before);
+	for (unsigned i = 0; i < rounds; i++) {
+		struct timespec ts = { 0, (long)soak_rand(4000) * 1000 };
+		pid_t sr = fork();
+
+		if (sr < 0)
+			tap_bail("fork");
+		if (sr == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+			    dup2(null, 2) < 0)
+				_exit(98);
+			execl(exe, "sandbox-run", "--", "/bin/sleep", "1000", (char *)NULL);
+			_exit(127);
+		}
+		nanosleep(&ts, NULL);
+		kill(sr, SIGKILL);
+		soak_reap(sr);
+		if (soak_wait_for(no_child_left, &orphans)) {
+			clean++;
+			continue;
+		}
+		diag("round %u (after %ld us): a descendant of sandbox-run survived it", i,
+		     ts.tv_nsec / 1000);
+		{
+			struct proc_arg a = { .parent = getpid(), .comm = "sleep" };
+
+			if (find_child(&a)) {
+				kill(a.found, SIGKILL);
+				soak_reap(a.found);
+			}
+		}
+	}
+	is_int(clean, rounds, "sandbox-run SIGKILLed at %u random points of its start-up: "
+	       "no descendant survived (%u orphans reaped)", rounds, orphans);
+	ok(fd_same(&before), "sandbox-run killed early: fd table unchanged");
+}
+
 static void spawn_parent_killed(void)
 {
 	struct fd_table before;
@@ -429,6 +492,7 @@ int main(void)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
 		tap_bail("PR_SET_CHILD_SUBREAPER");
 	sandbox_run_killed();
+	sandbox_run_killed_early();
 	spawn_parent_killed();
 
 	unlink(file);
