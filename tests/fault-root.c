@@ -263,6 +263,46 @@ static void renamed(void)
 	ok(fd_same(&before), "renamed: fd table as before the case");
 }
 
+/* A directory under the root swapped for symlinks out of it after the load:
+ * resolution stays beneath the held root fd (RESOLVE_BENEATH), so neither
+ * an absolute nor a relative link reaches /etc. */
+static void sub_swapped(void)
+{
+	char sub[PATH_MAX + 32], rel[PATH_MAX + 32], f[PATH_MAX + 48];
+	struct fd_table before;
+	struct sbx_policy *p;
+	struct sbx_broker *b;
+	struct res res[MAX_REQ];
+	ino_t ino;
+
+	fd_snapshot(&before);
+	setup(&p, &b, &ino);
+	snprintf(sub, sizeof(sub), "%s/sub", root);
+	snprintf(rel, sizeof(rel), "%s/rel", root);
+	snprintf(f, sizeof(f), "%s/f", sub);
+	if (mkdir(sub, 0755) < 0 || mkdir(rel, 0755) < 0)
+		tap_bail("mkdir");
+	/* rm -rf root/sub; ln -s /etc root/sub; same with a relative link */
+	if (rmdir(sub) < 0 || symlink("/etc", sub) < 0 || rmdir(rel) < 0 ||
+	    symlink("../../../../../../../../etc", rel) < 0)
+		tap_bail("symlink");
+	add_req("root/sub/passwd", O_RDONLY);
+	add_req("root/rel/passwd", O_RDONLY);
+	add_req("root/sub", O_RDONLY | O_DIRECTORY);
+	add_req("root/sub/new", O_WRONLY | O_CREAT | O_EXCL);
+	run(b, res, "sub swapped for symlinks");
+	for (int i = 0; i < 4; i++)
+		ok(res[i].r == -EACCES || res[i].r == -EXDEV || res[i].r == -ELOOP,
+		   "sub -> /etc: %s refused (%d), /etc not reached", reqs[i].path + strlen(base),
+		   res[i].r);
+	teardown(p, b);
+	unlink(sub);
+	unlink(rel);
+	unlink(f);
+	remove_root();
+	ok(fd_same(&before), "sub swapped: fd table as before the case");
+}
+
 int main(void)
 {
 	struct fd_table start;
@@ -277,6 +317,7 @@ int main(void)
 	replaced_by_symlink();
 	replaced_by_dir();
 	renamed();
+	sub_swapped();
 
 	ok(fd_same(&start), "fd table as at the start");
 	rmdir(base);
