@@ -656,7 +656,9 @@ int main(int argc, char **argv)
 	 * the broker (the worker gets default dispositions back). */
 	signal(SIGPIPE, SIG_IGN);
 	status_init(r.o.verbose, r.o.json_fd);
-	spawn_probe(&r.layers.kernel);
+	/* Only what this run needs: every start pays for it. */
+	spawn_probe(&r.layers.kernel, (r.o.verbose ? SPAWN_PROBE_INFO : 0) |
+		    (r.o.ns && geteuid() != 0 ? SPAWN_PROBE_USERNS : 0));
 	status = setup(&r, &d);
 	if (status == 0)
 		status = run_worker(&r, &d);

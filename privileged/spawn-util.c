@@ -114,7 +114,7 @@ static bool read_int_file(const char *path, long *v)
 	return true;
 }
 
-void spawn_probe(struct spawn_features *f)
+void spawn_probe(struct spawn_features *f, unsigned what)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
 	unsigned action = SECCOMP_RET_USER_NOTIF;
@@ -122,19 +122,23 @@ void spawn_probe(struct spawn_features *f)
 	int fd, abi;
 
 	memset(f, 0, sizeof(*f));
-	/* close_range on an empty range: 0 when the syscall exists. */
-	f->close_range = syscall(SYS_close_range, ~0U, ~0U, 0) == 0;
-	/* clone3 with a NULL argument: EFAULT/EINVAL when it exists. */
-	f->clone3 = syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS;
-	fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
-	f->openat2 = fd >= 0;
-	if (fd >= 0)
-		close(fd);
-	f->userns = true;
-	if (read_int_file("/proc/sys/kernel/unprivileged_userns_clone", &v) && v == 0)
-		f->userns = false;
-	if (read_int_file("/proc/sys/user/max_user_namespaces", &v) && v == 0)
-		f->userns = false;
+	if (what & SPAWN_PROBE_INFO) {
+		/* close_range on an empty range: 0 when the syscall exists. */
+		f->close_range = syscall(SYS_close_range, ~0U, ~0U, 0) == 0;
+		/* clone3 with a NULL argument: EFAULT/EINVAL when it exists. */
+		f->clone3 = syscall(SYS_clone3, NULL, 0) < 0 && errno != ENOSYS;
+		fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+		f->openat2 = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (what & (SPAWN_PROBE_USERNS | SPAWN_PROBE_INFO)) {
+		f->userns = true;
+		if (read_int_file("/proc/sys/kernel/unprivileged_userns_clone", &v) && v == 0)
+			f->userns = false;
+		if (read_int_file("/proc/sys/user/max_user_namespaces", &v) && v == 0)
+			f->userns = false;
+	}
 	f->seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 	abi = sbx_landlock_abi();
 	f->landlock_abi = abi > 0 ? abi : 0;

@@ -142,15 +142,23 @@ char *spawn_find_program(const char *file, const char *path);
 /* Exit status sandbox-run uses for an exec errno: 127 ENOENT/ENOTDIR, else 126. */
 int spawn_exec_status(int err);
 
-/* What the running kernel offers (probed once; cheap). */
+/* What the running kernel offers. */
 struct spawn_features {
-	bool close_range;
-	bool clone3;
-	bool openat2;
-	bool userns;            /* unprivileged user namespaces allowed */
+	bool close_range;       /* SPAWN_PROBE_INFO only */
+	bool clone3;            /* SPAWN_PROBE_INFO only */
+	bool openat2;           /* SPAWN_PROBE_INFO only */
+	bool userns;            /* unprivileged user namespaces allowed (SPAWN_PROBE_USERNS) */
 	bool seccomp_notify;
 	int landlock_abi;       /* 0 when unavailable */
 };
-void spawn_probe(struct spawn_features *f);
+/* What to probe besides seccomp notify and Landlock (always: every start
+ * needs them). The others cost syscalls and two /proc reads on every start,
+ * so only when asked for: USERNS when an unprivileged caller wants
+ * namespaces, INFO for -v. What is not probed is false. */
+enum {
+	SPAWN_PROBE_USERNS = 1 << 0,
+	SPAWN_PROBE_INFO = 1 << 1,
+};
+void spawn_probe(struct spawn_features *f, unsigned what);
 
 #endif
