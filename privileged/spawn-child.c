@@ -195,11 +195,16 @@ static int drop_caps(const struct sbx_spawn_desc *d)
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;
+	/* PR_CAPBSET_DROP checks CAP_SETPCAP first (EPERM for every number
+	 * then: stop, as said above), then the number (EINVAL past the last
+	 * capability: done); dropping one already gone succeeds. No
+	 * PR_CAPBSET_READ before each: half the syscalls. */
 	for (int cap = 0; cap < 64; cap++) {
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
-			break; /* EINVAL: past the last capability */
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EPERM)
-			return -errno;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		if (errno == EINVAL || errno == EPERM)
+			break;
+		return -errno;
 	}
 	if (d->change_id) {
 		if (setgroups(0, NULL) < 0 || setresgid(d->gid, d->gid, d->gid) < 0 ||
