@@ -586,6 +586,14 @@ static void serve_child(struct sbx_broker *b, struct child *c)
 			drop_child(b, c);         /* EOF: the child closed */
 			return;
 		}
+		if (r == -EMFILE) {
+			/* Our fd table is full, not the child's fault: refuse
+			 * this request (its fds are closed) and keep serving. */
+			broker_audit(b, c->pid, req_type_name(b->msg.type), NULL, EMFILE);
+			if (reply_err(b, c, b->msg.id, -EMFILE) < 0)
+				return;
+			continue;
+		}
 		if (r < 0) {
 			hostile(b, c, NULL, "recv", -r);
 			return;

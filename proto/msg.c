@@ -244,6 +244,14 @@ int msg_recv_unchecked(int sock, struct sbx_msg *msg, unsigned max_fds)
 	r = judge(sock, &hdr, n, mh.msg_flags, ngot, foreign, max_fds);
 	if (r <= 0) {
 		close_all(got, ngot);
+		if (r == -EMFILE) {
+			/* A well-formed message we could not take whole: say
+			 * which, so the receiver can answer it instead of
+			 * treating the peer as hostile. */
+			msg->type = hdr.type;
+			msg->id = hdr.id;
+			msg->len = 0;
+		}
 		return r;
 	}
 	msg->type = hdr.type;

@@ -105,6 +105,7 @@ static void nofile_case(void)
 		r = sbx_msg_recv(p.sock, m, 4);
 		is_int(r, -EMFILE, "15: fd table nearly full: EMFILE");
 		is_int(m->nfds, 0, "15: no partial set of fds handed over");
+		ok(m->type == 1 && m->id == 1, "15: the refused message is named (type, id) for an answer");
 		setrlimit(RLIMIT_NOFILE, &old);
 		ok(fd_same(&before), "15: every fd that did arrive was closed");
 		r = sbx_msg_recv(p.sock, m, 4);
@@ -124,7 +125,7 @@ int main(void)
 	if (getenv("SBX_UNDER_VALGRIND"))
 		/* valgrind keeps its own fds above the soft limit and refuses
 		 * to let it move: the case cannot be staged there. */
-		skip(6, "15: RLIMIT_NOFILE cannot be lowered under valgrind");
+		skip(7, "15: RLIMIT_NOFILE cannot be lowered under valgrind");
 	else
 		nofile_case();
 	return tap_done();

@@ -60,7 +60,8 @@ int sbx_msg_send(int sock, uint32_t type, uint32_t id, const void *data,
  *   -EMSGSIZE     payload longer than SBX_MSG_MAX (the message is dropped);
  *   -ETOOMANYREFS more fds than max_fds;
  *   -EMFILE       the fds did not all arrive (fd table full, or an LSM
- *                 refused one);
+ *                 refused one); msg->type and msg->id then name the
+ *                 refused message (len 0, no fds), so it can be answered;
  *   -EPROTO       header of another protocol version;
  *   -EBADMSG      any other malformed message: short header, len or nfds
  *                 disagreeing with what arrived, a foreign control message,
