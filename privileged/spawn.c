@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -163,12 +164,98 @@ static void unprepare(struct spawn_prep *p)
 
 /* clone3 with CLONE_PIDFD and the namespace flags; fork() + pidfd_open +
  * unshare in the child when clone3 is missing (then no pid namespace). */
+/*
+ * Without namespaces the child starts vfork-style, as posix_spawn does:
+ * CLONE_VM | CLONE_VFORK on a stack of its own. No page tables to copy and
+ * no copy-on-write faults in either process (~0.09 ms of a 1.9 ms start
+ * here), and the parent sleeps until the child has exec'd or died, so it
+ * never runs beside a child that shares its memory. What must stay true:
+ *  - the child works on its own copy of the prep, so the parent's is as it
+ *    left it; the only memory of the parent it writes is the LISTEN_PID
+ *    digits in the prepared environment (and libc's errno);
+ *  - every signal is blocked across the clone: no handler of the parent may
+ *    run in the child before reset_signals() sets them to SIG_DFL (which it
+ *    does before it unblocks them, as before);
+ *  - the child itself is unchanged: async-signal-safe, no allocation.
+ * Namespaces keep clone3: root's user-namespace maps are written by the
+ * parent while the child waits for them, which a sleeping parent cannot do.
+ * Returns the pid, or -1 with errno; *fallback is set when this way is not
+ * available (clone refused it: valgrind, no CLONE_PIDFD) and nothing ran.
+ */
+#define VFORK_STACK (256 * 1024)
+
+/* AddressSanitizer cannot follow a child on a stack it did not allocate
+ * (its no-return handling and stale shadow of a reused mapping report
+ * false errors): sanitized builds use the clone3 path only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_VFORK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_VFORK 0
+#endif
+#endif
+#ifndef SPAWN_VFORK
+#define SPAWN_VFORK 1
+#endif
+
+static int vfork_child(void *arg)
+{
+	struct spawn_prep p = *(const struct spawn_prep *)arg;
+
+	spawn_child(&p);
+}
+
+static pid_t do_vfork(struct spawn_prep *p, int *ret_pidfd, bool *fallback)
+{
+	size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+	sigset_t all, old;
+	int pidfd = -1, e;
+	char *stack;
+	pid_t pid;
+
+	*fallback = false;
+	stack = mmap(NULL, guard + VFORK_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	if (mprotect(stack, guard, PROT_NONE) < 0) {
+		e = errno;
+		munmap(stack, guard + VFORK_STACK);
+		errno = e;
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(vfork_child, stack + guard + VFORK_STACK,
+		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, p, &pidfd);
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, guard + VFORK_STACK);
+	if (pid < 0) {
+		*fallback = e == EINVAL || e == ENOSYS;
+		errno = e;
+		return -1;
+	}
+	/* A clone emulated as fork (valgrind) may not fill in the pidfd. */
+	if (pidfd < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	*ret_pidfd = pidfd;
+	return pid;
+}
+
 static pid_t do_clone(struct spawn_prep *p, int *ret_pidfd)
 {
 	struct clone_args ca;
 	int pidfd = -1;
 	pid_t pid;
 
+	if (SPAWN_VFORK && !p->unshare_flags) {
+		bool fallback;
+
+		pid = do_vfork(p, ret_pidfd, &fallback);
+		if (pid >= 0 || !fallback)
+			return pid;
+	}
 	memset(&ca, 0, sizeof(ca));
 	ca.flags = CLONE_PIDFD | p->unshare_flags;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
@@ -194,8 +281,6 @@ static pid_t do_clone(struct spawn_prep *p, int *ret_pidfd)
 	return pid;
 }
 
-/* Read the status socket until the exec closes it. Returns 0 (exec'd), or
- * -errno with err filled. */
 /* Root's identity maps, written from outside (see spawn-impl.h). */
 static int write_maps(pid_t pid, const struct spawn_prep *p)
 {
@@ -220,6 +305,8 @@ static int write_maps(pid_t pid, const struct spawn_prep *p)
 	return 0;
 }
 
+/* Read the status socket until the exec closes it. Returns 0 (exec'd), or
+ * -errno with err filled. */
 static int read_status(int sock, pid_t pid, const struct spawn_prep *p, int *listener,
 		       struct spawn_error *err)
 {
