@@ -48,9 +48,16 @@ void loop_kill_descendants(pid_t worker)
 		char path[64];
 		pid_t pids[256];
 		size_t n = 0;
+		siginfo_t si;
 		FILE *f;
 		int pid;
 
+		/* No child at all, running or zombie: then no descendant either
+		 * (each would sit below a child of ours, the subreaper). The
+		 * common end of a run; it spares opening /proc (~30 us). */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+			return;
 		snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
 		f = fopen(path, "re");
 		if (!f) {
