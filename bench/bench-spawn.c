@@ -3,8 +3,8 @@
  *   sbx      sandbox-run /bin/true (default profile: seccomp with notify-
  *            brokered opens, Landlock, caps dropped, no_new_privs)
  *   bwrap    bwrap --ro-bind / / /bin/true
- *   base     (only with $SANDBOX_RUN_BASE) another sandbox-run build, to
- *            compare two versions in the same run
+ *   base     (only with $SANDBOX_RUN_BASE, a colon-separated list of up to
+ *            8 sandbox-run builds) other versions, compared in the same run
  * all in the same run, pinned to one CPU, interleaved round by round so
  * drift hits every variant alike. Prints the median and the mean of each,
  * and the ratios of the medians (the machine is shared: the median shrugs
@@ -75,7 +75,9 @@ struct variant {
 static void ratio(const struct variant *a, const struct variant *b)
 {
 	if (a->ok > 0 && b->ok > 0)
-		printf("  %-14s / %-15s %8.2fx  (means %.2fx)\n", a->name, b->name,
+		printf("  %-14.14s / %-15.15s %8.2fx  (means %.2fx)\n",
+		       strrchr(a->name, '/') ? "that build" : a->name,
+		       strrchr(b->name, '/') ? "that build" : b->name,
 		       a->median / b->median, a->mean / b->mean);
 }
 
@@ -111,14 +113,23 @@ int main(int argc, char **argv)
 		char *plain[] = { "/bin/true", NULL };
 		char *sb[] = { sbx, "/bin/true", NULL };
 		char *bw[] = { "/usr/bin/bwrap", "--ro-bind", "/", "/", "/bin/true", NULL };
-		char *bs[] = { (char *)base, "/bin/true", NULL };
-		struct variant v[] = {
+		char *bs[8][3], *list = base ? strdup(base) : NULL, *save = NULL;
+		struct variant v[3 + 8] = {
 			{ "fork+exec", plain, NULL, 0, 0, 0 },
 			{ "sandbox-run", sb, NULL, 0, 0, 0 },
 			{ "bwrap", bw, NULL, 0, 0, 0 },
-			{ "base", bs, NULL, 0, 0, 0 },
 		};
-		size_t nv = sizeof(v) / sizeof(v[0]) - (base ? 0 : 1);
+		size_t nv = 3;
+
+		for (char *t = list ? strtok_r(list, ":", &save) : NULL; t && nv < 3 + 8;
+		     t = strtok_r(NULL, ":", &save)) {
+			bs[nv - 3][0] = t;
+			bs[nv - 3][1] = "/bin/true";
+			bs[nv - 3][2] = NULL;
+			v[nv].name = t;
+			v[nv].argv = bs[nv - 3];
+			nv++;
+		}
 
 		for (size_t j = 0; j < nv; j++) { /* warm up, and check each works */
 			v[j].t = calloc((size_t)iters, sizeof(double));
@@ -153,16 +164,20 @@ int main(int argc, char **argv)
 			v[j].mean = sum / v[j].ok;
 			printf("  %-32s %7.3f ms %7.3f ms\n",
 			       j == 0 ? "fork+exec /bin/true" : j == 1 ? "sandbox-run /bin/true" :
-			       j == 2 ? "bwrap --ro-bind / / /bin/true" : base,
+			       j == 2 ? "bwrap --ro-bind / / /bin/true" : v[j].name,
 			       v[j].median * 1e3, v[j].mean * 1e3);
 		}
 		ratio(&v[1], &v[2]);
 		ratio(&v[1], &v[0]);
 		ratio(&v[2], &v[0]);
-		if (base)
-			ratio(&v[1], &v[3]);
-		for (size_t j = 0; j < sizeof(v) / sizeof(v[0]); j++)
+		for (size_t j = 3; j < nv; j++) {
+			printf("  %s:\n", v[j].name);
+			ratio(&v[j], &v[2]);
+			ratio(&v[1], &v[j]);
+		}
+		for (size_t j = 0; j < nv; j++)
 			free(v[j].t);
+		free(list);
 	}
 	return 0;
 }
