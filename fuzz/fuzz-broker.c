@@ -12,10 +12,13 @@
  *                 up, replies too: the "child that does not read" paths)
  *   ctl bit 7:    framed: the bytes are u32 type | u32 id | payload and the
  *                 target writes a correct header; else the bytes are sent
- *                 as the raw datagram, header included. A framed record
- *                 under 8 bytes sends nothing: it switches the policy's
- *                 path resolution to the fallback walk (no openat2) for
- *                 the rest of the input (each input starts with openat2).
+ *                 as the raw datagram, header included.
+ *   A framed record under 8 bytes sends nothing: it is a directive for the
+ *   rest of the input. Empty, or bit 0 of its first byte: the policy's path
+ *   resolution uses the fallback walk (no openat2); bit 1: the child stops
+ *   reading replies (until the end of the input), so they pile up at it
+ *   and the broker's non-blocking send fails. Each input starts with
+ *   openat2 and a child that reads.
  * "Let the broker run" = sbx_broker_dispatch(b, 0) until it reports no
  * event, accepting pending connections and reading every reply between
  * rounds. After the last record the child's end is closed and the broker
@@ -71,6 +74,7 @@ static struct {
 	bool framed;               /* had a full header */
 } sent[MAX_SENT];
 static size_t nsent, nreplies;
+static bool deaf;              /* the child does not read replies */
 
 static int take_dup(void)
 {
@@ -232,7 +236,7 @@ static void drain_replies(void)
 {
 	static struct sbx_msg m;
 
-	while (child_end >= 0 && sbx_msg_recv(child_end, &m, SBX_MAX_FDS) == 1) {
+	while (child_end >= 0 && !deaf && sbx_msg_recv(child_end, &m, SBX_MAX_FDS) == 1) {
 		check_reply(&m);
 		sbx_msg_clear(&m);
 	}
@@ -277,7 +281,12 @@ static void send_record(unsigned ctl, const uint8_t *p, size_t n)
 	ssize_t r;
 
 	if ((ctl & 0x80) && n < 8) {
-		policy_force_fallback(true);
+		unsigned d = n ? p[0] : 1;
+
+		if (d & 1)
+			policy_force_fallback(true);
+		if (d & 2)
+			deaf = true;
 		return;
 	}
 	if (ctl & 0x80) {
@@ -357,6 +366,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	fds0 = fuzz_count_fds();
 	nsent = nreplies = 0;
+	deaf = false;
 	policy_force_fallback(false);
 	if (sbx_socketpair(sv) < 0 || fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0)
 		abort();
@@ -373,6 +383,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.p += n;
 		in.left -= n;
 	}
+	deaf = false;
 	pump();
 	close(child_end);
 	child_end = -1;

@@ -17,9 +17,9 @@
  * - failure: the policy is unchanged (same rules with the same perms, same
  *   named fds, syscalls, connect count and limits), the return is a
  *   negative errno, errbuf is NUL-terminated within errlen, the bytes past
- *   errlen are untouched, and it reads "FILE:LINE: ..." with LINE between
- *   1 and the number of lines (a bad line, -EINVAL) or at least "FILE..."
- *   (the other errors);
+ *   errlen are untouched, and it reads "FILE:LINE: ..." (always for a bad
+ *   line, -EINVAL) or "FILE: ..."; a LINE named is between 1 and the
+ *   number of lines of the input;
  * - success: errbuf is empty, nothing of the policy was lost;
  * - no fd leak: after sbx_policy_free the fd table is as before the policy
  *   was made, on success and on failure (LeakSanitizer checks memory).
@@ -180,13 +180,17 @@ static void check_errbuf(const char *errbuf, int r, const uint8_t *data, size_t 
 		fuzz_assert(errbuf[i] == 0x5a);
 	if (strncmp(errbuf, file, flen) != 0 || errbuf[flen] != ':')
 		fuzz_fail("errbuf does not name the file: '%s'", errbuf);
-	if (r != -EINVAL)
-		return;
-	/* A bad line: "FILE:LINE: reason". */
+	/* "FILE:LINE: reason" (a bad line, always for -EINVAL; duplicates) or
+	 * "FILE: reason"; a line named must be one of the input's. */
 	line = strtoul(errbuf + flen + 1, &end, 10);
-	if (end == errbuf + flen + 1 || *end != ':' || line < 1 ||
-	    line > count_lines(data, size))
-		fuzz_fail("errbuf does not name a line of the input: '%s'", errbuf);
+	if (errbuf[flen + 1] < '0' || errbuf[flen + 1] > '9' || *end != ':') {
+		if (r == -EINVAL)
+			fuzz_fail("-EINVAL without a line: '%s'", errbuf);
+		return;
+	}
+	if (line < 1 || line > count_lines(data, size))
+		fuzz_fail("errbuf names line %lu of %u: '%s'", line, count_lines(data, size),
+			  errbuf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -155,6 +155,9 @@ def broker():
         'custom-plain': framed(0x10001, 1, b'hello') + framed(0x10001, 2, b'', 1),
         'unknown-type': framed(0x10002, 1, b'') + framed(4, 2, b''),
         'builtin-fd': framed(2, 1, s(b'null'), 1),
+        'deaf': b'\x80\x01\x00\x02' + b''.join(framed(0x10000, i, b'\0' + b'x' * 1000)
+                                               for i in range(12)),
+        'deaf-fds': b'\x80\x01\x00\x02' + b''.join(framed(2, i, s(b'null')) for i in range(100)),
         'pileup': b''.join(framed(2, i, s(b'null'), 0x40) for i in range(40)),
         'pileup-open': b''.join(op(i, t + b'/file') for i in range(3)) +
                        b''.join(framed(1, i, open_payload(0, 0, t + b'/sub'), 0x40)
