@@ -66,7 +66,8 @@ void loop_kill_descendants(pid_t worker)
 				;
 			return;
 		}
-		while (n < sizeof(pids) / sizeof(pids[0]) && fscanf(f, "%d", &pid) == 1) {
+		/* the kernel writes decimal pids; a failed conversion ends the list */
+		while (n < sizeof(pids) / sizeof(pids[0]) && fscanf(f, "%d", &pid) == 1) { // NOLINT(cert-err34-c)
 			(void)kill(pid, SIGKILL);
 			pids[n++] = pid;
 		}

@@ -27,7 +27,7 @@ void run_errx(const char *fmt, ...)
 
 	fputs("sandbox-run: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -264,8 +264,8 @@ static int parse_one(struct run_opts *o, int c, const char *arg)
 	case OPT_FD:
 		return opt_named("--fd", arg, &o->fds, &o->nfds, true);
 	case OPT_LISTEN:
-		if (strncmp(strchrnul(arg, '=') + (strchr(arg, '=') != NULL), "tcp:", 4) &&
-		    strncmp(strchrnul(arg, '=') + (strchr(arg, '=') != NULL), "unix:", 5))
+		if (strncmp(strchrnul(arg, '=') + (strchr(arg, '=') != NULL), "tcp:", 4) != 0 &&
+		    strncmp(strchrnul(arg, '=') + (strchr(arg, '=') != NULL), "unix:", 5) != 0)
 			return run_errx("--listen: expected NAME=tcp:HOST:PORT or NAME=unix:PATH, got '%s'", arg), -1;
 		return opt_named("--listen", arg, &o->listens, &o->nlistens, false);
 	case OPT_CONNECT:
@@ -441,7 +441,7 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 void run_opts_free(struct run_opts *o)
 {
 	struct run_named *lists[] = { o->fds, o->listens, o->connects };
-	size_t ns[] = { o->nfds, o->nlistens, o->nconnects };
+	const size_t ns[] = { o->nfds, o->nlistens, o->nconnects };
 
 	for (size_t l = 0; l < 3; l++) {
 		for (size_t i = 0; i < ns[l]; i++) {

@@ -31,7 +31,7 @@ static void json(const char *fmt, ...)
 	if (st_json < 0)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above
 	va_end(ap);
 	if (n < 0)
 		return;

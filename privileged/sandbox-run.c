@@ -188,7 +188,7 @@ static int open_listen(const char *name, const char *addr)
 /* Tell -v / --json-status-fd where a --listen socket really is. */
 static void report_listen(const char *name, int fd)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	char host[NI_MAXHOST], serv[NI_MAXSERV], addr[sizeof(host) + sizeof(serv) + 8];
 

@@ -116,7 +116,7 @@ static int prepare(const struct sbx_spawn_desc *d, struct spawn_prep *p)
 	p->d = d;
 	p->status_fd = p->parent_status_fd = p->landlock_fd = -1;
 	if (!d->path || !strchr(d->path, '/') || !d->argv || !d->argv[0] ||
-	    (d->nfds && !d->fds) || (d->nrlimits && !d->rlimits) || d->nfds > SBX_MAX_FDS * 4 ||
+	    (d->nfds && !d->fds) || (d->nrlimits && !d->rlimits) || d->nfds > (size_t)SBX_MAX_FDS * 4 ||
 	    (d->ns & ~(unsigned)SPAWN_NS_ALL) || (d->landlock_fd >= 0 && d->landlock_fd < 3))
 		return -EINVAL;
 	for (size_t i = 0; i < d->nfds; i++)
@@ -182,7 +182,7 @@ static void unprepare(struct spawn_prep *p)
  * Returns the pid, or -1 with errno; *fallback is set when this way is not
  * available (clone refused it: valgrind, no CLONE_PIDFD) and nothing ran.
  */
-#define VFORK_STACK (256 * 1024)
+#define VFORK_STACK ((size_t)256 * 1024)
 
 /* AddressSanitizer cannot follow a child on a stack it did not allocate
  * (its no-return handling and stale shadow of a reused mapping report

@@ -249,7 +249,7 @@ int sbx_compact_emit(const struct sbx_rules *rs, struct sock_filter **ret, size_
 	struct sbx_rule *r = NULL;
 	struct seg *segs = NULL;
 	size_t nsegs = 0;
-	int e = -ENOTSUP;
+	int e;
 
 #if !defined(__x86_64__) || defined(__ILP32__)
 	(void)rs;

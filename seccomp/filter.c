@@ -55,7 +55,7 @@ static void set_err(const struct sbx_filter_spec *spec, const char *fmt, ...)
 	if (!spec->errbuf || spec->errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(spec->errbuf, spec->errlen, fmt, ap);
+	vsnprintf(spec->errbuf, spec->errlen, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is right above
 	va_end(ap);
 }
 

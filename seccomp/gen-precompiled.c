@@ -22,8 +22,8 @@ static const char *const action_names[] = { "SBX_ACTION_ERRNO", "SBX_ACTION_KILL
  * --seccomp-action=log. Without notify (old kernels) trace_denied cannot
  * be asked for. */
 static const struct sbx_filter_spec variants[] = {
-#define V(act, no, td, net) { .profile = SBX_PROFILE_DEFAULT, .action = act, .chan_fd = -1, \
-			      .notify_open = no, .trace_denied = td, .allow_net = net }
+#define V(act, no, td, net) { .profile = SBX_PROFILE_DEFAULT, .action = (act), .chan_fd = -1, \
+			      .notify_open = (no), .trace_denied = (td), .allow_net = (net) }
 	V(SBX_ACTION_ERRNO, true, false, false),
 	V(SBX_ACTION_ERRNO, true, false, true),
 	V(SBX_ACTION_ERRNO, false, false, false),
