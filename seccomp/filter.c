@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
-#include "seccomp/compact.h"
 #include "seccomp/filter.h"
 #include "seccomp/precompiled.h"
 #include "seccomp/profile.h"
@@ -65,36 +64,7 @@ struct build {
 	uint32_t defact;
 	int deny_nr[64];            /* resolved spec->deny */
 	size_t ndeny;
-	struct sbx_rules *rec;      /* optional: what was added (compact.h) */
-	bool rec_off;               /* inside allow_except32, recorded as one rule */
 };
-
-/* Record a rule exactly as it goes to libseccomp. */
-static int record(struct build *b, uint32_t act, int nr, unsigned n, const struct scmp_arg_cmp *c)
-{
-	struct sbx_rule r = { .nr = nr, .action = act, .kind = SBX_RULE_ARGS, .ncmp = n };
-
-	if (!b->rec || b->rec_off)
-		return 0;
-	if (n > SBX_RULE_MAX_CMP) {
-		b->rec->unsupported = true;
-		return 0;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		r.cmp[i].arg = c[i].arg;
-		if (c[i].op == SCMP_CMP_EQ) {
-			r.cmp[i].op = SBX_CMP_EQ;
-			r.cmp[i].datum = c[i].datum_a;
-		} else if (c[i].op == SCMP_CMP_MASKED_EQ) {
-			r.cmp[i].op = SBX_CMP_MASKED_EQ;
-			r.cmp[i].mask = c[i].datum_a;
-			r.cmp[i].datum = c[i].datum_b;
-		} else {
-			b->rec->unsupported = true;
-		}
-	}
-	return sbx_rules_add(b->rec, &r);
-}
 
 static bool is_denied(const struct build *b, int nr)
 {
@@ -113,7 +83,7 @@ static int add(struct build *b, uint32_t act, int nr, unsigned n, const struct s
 	if (nr < 0 || is_denied(b, nr) || act == b->defact)
 		return 0;
 	r = seccomp_rule_add_array(b->ctx, act, nr, n, c);
-	return r < 0 ? r : record(b, act, nr, n, c);
+	return r;
 }
 
 static int add_name(struct build *b, uint32_t act, const char *name, unsigned n,
@@ -199,14 +169,8 @@ static int add_default(struct build *b)
 	/* ioctl: all but TIOCSTI (typing into the terminal) and TIOCLINUX. */
 	nr = seccomp_syscall_resolve_name("ioctl");
 	if (nr >= 0 && !is_denied(b, nr) && b->defact != SCMP_ACT_ALLOW) {
-		struct sbx_rule rule = { .nr = nr, .action = SCMP_ACT_ALLOW,
-					 .kind = SBX_RULE_EXCEPT32, .arg = 1, .nvalues = 2,
-					 .values = { TIOCSTI, TIOCLINUX } };
-
-		b->rec_off = true;
 		r = allow_except32(b, nr, 1, bad_ioctls, 2, 0, 0, 31);
-		b->rec_off = false;
-		if (r < 0 || (b->rec && (r = sbx_rules_add(b->rec, &rule)) < 0))
+		if (r < 0)
 			return r;
 	}
 
@@ -301,11 +265,10 @@ static int resolve(const struct sbx_filter_spec *s, const char *name, int *ret)
 }
 
 /* Build the libseccomp context for spec; self > 0 adds the strict profile's
- * signals-to-itself rule; rec (optional) records the rules. */
-static int build_ctx(const struct sbx_filter_spec *s, pid_t self, scmp_filter_ctx *ret,
-		     struct sbx_rules *rec)
+ * signals-to-itself rule. */
+static int build_ctx(const struct sbx_filter_spec *s, pid_t self, scmp_filter_ctx *ret)
 {
-	struct build b = { .spec = s, .rec = rec };
+	struct build b = { .spec = s };
 	int r = -EINVAL;
 
 	if (!s || !ret)
@@ -324,8 +287,6 @@ static int build_ctx(const struct sbx_filter_spec *s, pid_t self, scmp_filter_ct
 	}
 	if (s->trace_denied)
 		b.defact = SCMP_ACT_NOTIFY;
-	if (rec)
-		rec->defact = b.defact;
 	if ((s->nallow && !s->allow) || (s->ndeny && !s->deny) ||
 	    s->ndeny > sizeof(b.deny_nr) / sizeof(b.deny_nr[0])) {
 		set_err(s, "bad allow/deny lists");
@@ -433,7 +394,7 @@ static int compile(const struct sbx_filter_spec *spec, pid_t self, struct sbx_bp
 
 	if (!ret)
 		return -EINVAL;
-	if ((r = build_ctx(spec, self, &ctx, NULL)) < 0)
+	if ((r = build_ctx(spec, self, &ctx)) < 0)
 		return r;
 	r = export_ctx(ctx, spec->trace_denied ||
 		       (spec->notify_open && spec->profile == SBX_PROFILE_DEFAULT), ret);
@@ -476,29 +437,6 @@ int sbx_filter_compile(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
 	if (p && ret)
 		return sbx_bpf_import(p->insns, p->len, p->notify, ret);
 	return compile(spec, 0, ret);
-}
-
-int sbx_filter_compile_compact(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
-{
-	struct sbx_rules rules = { 0 };
-	struct sock_filter *insns = NULL;
-	scmp_filter_ctx ctx;
-	size_t len = 0;
-	int r;
-
-	if (!ret)
-		return -EINVAL;
-	if ((r = build_ctx(spec, 0, &ctx, &rules)) < 0)
-		return r;
-	seccomp_release(ctx);
-	r = sbx_compact_emit(&rules, &insns, &len);
-	sbx_rules_free(&rules);
-	if (r < 0)
-		return r;
-	r = sbx_bpf_import(insns, len, spec->trace_denied ||
-			   (spec->notify_open && spec->profile == SBX_PROFILE_DEFAULT), ret);
-	free(insns);
-	return r;
 }
 
 int sbx_filter_compile_libseccomp(const struct sbx_filter_spec *spec, struct sbx_bpf **ret)
@@ -595,7 +533,7 @@ int sbx_filter_dump(const struct sbx_filter_spec *spec, int fd)
 	scmp_filter_ctx ctx;
 	int r;
 
-	if ((r = build_ctx(spec, 0, &ctx, NULL)) < 0)
+	if ((r = build_ctx(spec, 0, &ctx)) < 0)
 		return r;
 	r = seccomp_export_pfc(ctx, fd);
 	seccomp_release(ctx);

@@ -63,17 +63,6 @@ int sbx_filter_compile_self(const struct sbx_filter_spec *spec, struct sbx_bpf *
 int sbx_filter_compile_libseccomp(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
 
 /*
- * The same filter from the rules libseccomp was given, as a compact program
- * of our own (seccomp/compact.c: runs of syscall numbers with one action
- * share one comparison; ~40% of libseccomp's length for the default
- * profile). For build time: gen-precompiled embeds it only when
- * sbx_bpf_equiv finds it deciding exactly as libseccomp's program.
- * Returns as sbx_filter_compile, or -ENOTSUP (rules it cannot express,
- * not x86_64).
- */
-int sbx_filter_compile_compact(const struct sbx_filter_spec *spec, struct sbx_bpf **ret);
-
-/*
  * The instructions of a compiled program: *ret_insns points into bpf
  * (valid until it is freed), *ret_len is their number; *ret_notify (may be
  * NULL) tells whether it has notify actions.

@@ -17,8 +17,6 @@ struct sbx_precompiled {
 	bool trace_denied;
 	bool allow_net;
 	bool notify;                /* the program has notify actions */
-	bool compact;               /* ours (compact.c), checked equivalent to
-				     * libseccomp's; else libseccomp's own */
 	unsigned short len;
 	const struct sock_filter *insns;
 };

@@ -1,15 +1,11 @@
 /* The filter programs compiled at build time (seccomp/gen-precompiled.c):
- * each one is byte for byte what libseccomp compiles for its spec now, or,
- * when it is our compact program (seccomp/compact.c), decides every probe
- * as libseccomp's program does and is what the emitter produces now;
- * the equivalence check itself catches single-bit changes; sbx_filter_compile
- * hands the programs out only for an exact match; a compact program
- * installed confines as it should; sbx_bpf_import/export keep a program
- * intact and refuse bad input. */
+ * each one is byte for byte what libseccomp compiles for its spec now;
+ * sbx_filter_compile hands the programs out only for an exact match; an
+ * embedded program installed confines as it should; sbx_bpf_import/export
+ * keep a program intact and refuse bad input. */
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
-#include "seccomp/compact.h"
 #include "seccomp/filter.h"
 #include "seccomp/precompiled.h"
 #include "try-syscall.h"
@@ -62,9 +58,8 @@ static void check_entries(void)
 		char what[128];
 		int r1, r2, r3;
 
-		snprintf(what, sizeof(what), "action %d notify_open %d trace_denied %d allow_net %d%s",
-			 p->action, p->notify_open, p->trace_denied, p->allow_net,
-			 p->compact ? ", compact" : "");
+		snprintf(what, sizeof(what), "action %d notify_open %d trace_denied %d allow_net %d",
+			 p->action, p->notify_open, p->trace_denied, p->allow_net);
 		ok(p->profile == SBX_PROFILE_DEFAULT, "entry %zu (%s): default profile", i, what);
 		r1 = sbx_filter_compile_libseccomp(&s, &fresh);
 		r2 = sbx_filter_compile(&s, &fast);
@@ -72,36 +67,9 @@ static void check_entries(void)
 		r3 = sbx_filter_compile_libseccomp(&s, &fresh3);
 		is_int(r1 | r2 | r3, 0, "entry %zu: compiles", i);
 		is_int(sbx_bpf_import(p->insns, p->len, p->notify, &emb), 0, "entry %zu: imports", i);
-		if (p->compact) {
-			struct sbx_bpf *ours = NULL;
-			const struct sock_filter *a, *b;
-			size_t la = 0, lb = 0;
-			char why[256] = "";
-			int e = -1;
-
-			is_int(sbx_filter_compile_compact(&s, &ours), 0, "entry %zu: compact compiles", i);
-			ok(ours && emb && same_prog(ours, emb),
-			   "entry %zu: the emitter produces the embedded program now", i);
-			sbx_bpf_free(ours);
-			if (fresh && emb && sbx_bpf_export(fresh, &a, &la, NULL) == 0 &&
-			    sbx_bpf_export(emb, &b, &lb, NULL) == 0) {
-				if (under_valgrind() && i >= 2) {
-					skip(1, "entry %zu: equivalence sweep checked for entries 0-1 under valgrind", i);
-				} else {
-					e = sbx_bpf_equiv(a, la, b, lb, why, sizeof(why));
-					if (!ok(e == 0, "entry %zu: decides as libseccomp's program (%zu vs %zu instructions)",
-						i, lb, la))
-						diag("  %d: %s", e, why);
-				}
-			} else {
-				ok(0, "entry %zu: export", i);
-			}
-			is_int(sbx_bpf_has_notify(emb), sbx_bpf_has_notify(fresh), "entry %zu: notify flag", i);
-		} else {
-			ok(fresh && emb && same_prog(fresh, emb),
-			   "entry %zu: byte-identical to libseccomp's program now", i);
-			ok(fresh && fast && same_prog(fresh, fast), "entry %zu: sbx_filter_compile agrees", i);
-		}
+		ok(fresh && emb && same_prog(fresh, emb),
+		   "entry %zu: byte-identical to libseccomp's program now", i);
+		ok(fresh && fast && same_prog(fresh, fast), "entry %zu: sbx_filter_compile agrees", i);
 		ok(emb && fast && same_prog(emb, fast), "entry %zu: sbx_filter_compile returns it", i);
 		ok(fresh && fresh3 && same_prog(fresh, fresh3),
 		   "entry %zu: chan_fd does not change the default profile", i);
@@ -190,54 +158,6 @@ static void check_import_export(void)
 	ok(fd_same(&t), "import/export: fd table unchanged");
 }
 
-/* The equivalence check is not blind: flipping the low bit of any sampled
- * comparison, mask or return value of a compact program is reported. */
-static void check_equiv_catches(void)
-{
-	struct sbx_filter_spec s = { .profile = SBX_PROFILE_DEFAULT, .action = SBX_ACTION_ERRNO,
-				     .chan_fd = -1, .notify_open = true, .allow_net = true };
-	struct sbx_bpf *lib = NULL, *ours = NULL;
-	const struct sock_filter *a, *b;
-	struct sock_filter *m = NULL;
-	size_t la = 0, lb = 0, tried = 0, caught = 0;
-	size_t step = under_valgrind() ? 47 : 7;
-	char why[256];
-
-	if (sbx_filter_compile_libseccomp(&s, &lib) < 0 || sbx_filter_compile_compact(&s, &ours) < 0 ||
-	    sbx_bpf_export(lib, &a, &la, NULL) < 0 || sbx_bpf_export(ours, &b, &lb, NULL) < 0 ||
-	    !(m = malloc(lb * sizeof(*m)))) {
-		ok(0, "mutations: setup");
-		goto out;
-	}
-	is_int(sbx_bpf_equiv(a, la, b, lb, why, sizeof(why)), 0, "mutations: unmutated agrees");
-	for (size_t i = 0; i < lb; i += step) {
-		if (BPF_CLASS(b[i].code) == BPF_JMP && BPF_OP(b[i].code) == BPF_JA)
-			continue;
-		memcpy(m, b, lb * sizeof(*m));
-		m[i].k ^= 1;
-		tried++;
-		if (sbx_bpf_equiv(a, la, m, lb, why, sizeof(why)) != 0) /* -EDOM, or -EINVAL for a bad load */
-			caught++;
-		else
-			diag("  not caught: instruction %zu (code %#x k %#x)", i, b[i].code, b[i].k);
-	}
-	ok(tried > 0 && caught == tried, "mutations: %zu of %zu single-bit changes caught", caught, tried);
-	/* and another architecture's number is not the same thing */
-	memcpy(m, b, lb * sizeof(*m));
-	m[1].k ^= 0x40000000; /* AUDIT_ARCH_X86_64 -> i386-ish */
-	is_int(sbx_bpf_equiv(a, la, m, lb, why, sizeof(why)), -EDOM, "mutations: arch check");
-	m[1] = b[1];
-	m[0].code = 0xffff;
-	is_int(sbx_bpf_equiv(a, la, m, lb, why, sizeof(why)), -EINVAL, "bad opcode: -EINVAL");
-out:
-	free(m);
-	sbx_bpf_free(lib);
-	sbx_bpf_free(ours);
-}
-
-/* A precompiled program does its job when installed: in a forked child
- * that checks it is confined, ptrace, mount, namespaces, TIOCSTI and inet
- * sockets are EPERM, getppid, other ioctls and unix sockets work. */
 static int child_run(void *ud)
 {
 	int listener = -1;
@@ -306,7 +226,6 @@ int main(void)
 	check_import_export();
 	check_no_false_match();
 	check_installed();
-	check_equiv_catches();
 	if (sbx_nprecompiled == 0) {
 		skip(1, "no precompiled filters in this build (cross or fuzz build)");
 	} else if (v->major != sbx_precompiled_libseccomp[0] ||
