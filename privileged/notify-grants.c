@@ -52,8 +52,6 @@ int notify_default_grants(struct sbx_policy *p)
 	for (g = notify_grants; g->path; g++) {
 		int r;
 
-		if (access(g->path, F_OK) < 0)
-			continue;
 		r = sbx_policy_add_path(p, g->path, g->perms);
 		/* Absent here (ENOENT/ENOTDIR), or already granted by the user. */
 		if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -EEXIST)

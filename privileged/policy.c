@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -200,6 +201,29 @@ static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_d
 	};
 }
 
+/* The path of what fd holds, symlinks resolved: read back from the held
+ * /proc/self/fd (two syscalls) instead of realpath's readlink per
+ * component; realpath when procfs cannot say (no procfs, a deleted or
+ * unreachable object). A string to free, or NULL with errno set. */
+static char *fd_realpath(const struct sbx_policy *p, int fd, const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	char name[32], buf[PATH_MAX];
+	ssize_t n = -1;
+
+	if (p->proc_fd_dir >= 0 && p->proc_pid == getpid()) {
+		snprintf(name, sizeof(name), "%d", fd);
+		n = readlinkat(p->proc_fd_dir, name, buf, sizeof(buf) - 1);
+	}
+	if (n > 0 && (size_t)n < sizeof(buf) - 1 && buf[0] == '/') {
+		buf[n] = '\0';
+		if ((size_t)n < sizeof(deleted) - 1 ||
+		    strcmp(buf + n - (sizeof(deleted) - 1), deleted) != 0)
+			return strdup(buf);
+	}
+	return realpath(path, NULL);
+}
+
 SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsigned perms)
 {
 	struct pending_rule pr[2] = { { .fd = -1 }, { .fd = -1 } };
@@ -217,15 +241,15 @@ SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsig
 	 * the granted path now, so a grant of an absolute symlink
 	 * (/etc/localtime) also grants its target, which RESOLVE_BENEATH would
 	 * otherwise never reach from the link's own rule. */
-	real = realpath(norm, NULL);
-	if (!real)
+	fd = open(norm, O_PATH | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	alias = strcmp(real, norm) != 0;
-	fd = open(real, O_PATH | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
+	real = fd_realpath(p, fd, norm);
+	if (!real || fstat(fd, &st) < 0) {
 		err = -errno;
 		goto out;
 	}
+	alias = strcmp(real, norm) != 0;
 	is_dir = S_ISDIR(st.st_mode);
 	if (policy_is_kernel_fs(fd)) {
 		err = -EPERM; /* see policy-kernelfs.c */
