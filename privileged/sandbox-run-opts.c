@@ -119,7 +119,8 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *v)
 {
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	/* strtoul would skip blanks and take a sign after them: " -5". */
+	if (*s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	*v = strtoul(s, &end, 10);
@@ -183,7 +184,8 @@ static int opt_rlimit(struct run_opts *o, const char *arg)
 
 static bool name_ok(const char *name)
 {
-	if (!*name || strlen(name) > 255)
+	/* The policy's rule for names (64 bytes), so --fd and --policy agree. */
+	if (!*name || strlen(name) > 64)
 		return false;
 	for (const char *c = name; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
@@ -206,7 +208,7 @@ static int opt_named(const char *opt, const char *arg, struct run_named **arr, s
 	if (!e.name || !e.value)
 		goto nomem;
 	if (!name_ok(e.name)) {
-		run_errx("%s: bad name '%s' (letters, digits, _ - . only)", opt, e.name);
+		run_errx("%s: bad name '%s' (1 to 64 letters, digits, _ - .)", opt, e.name);
 		goto fail;
 	}
 	for (size_t i = 0; i < *n; i++)
@@ -404,7 +406,9 @@ int run_parse(int argc, char **argv, struct run_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->json_fd = -1;
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets its position inside a cluster of
+	 * short options from a previous call (a reused parser, the fuzzer). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:vh", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
