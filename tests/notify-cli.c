@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 
 static char sr[PATH_MAX];
 static char root[256];
+static uid_t as_uid; /* 0: run sandbox-run as root; else as this ordinary user */
 
 struct res {
 	int code;            /* exit code, or 128+sig */
@@ -83,6 +85,9 @@ static void run(struct res *r, char *const args[])
 	if (pid == 0) {
 		if (dup2(o[1], 1) < 0 || dup2(e[1], 2) < 0 || dup2(j[1], 9) < 0)
 			_exit(99);
+		if (as_uid && (setgroups(0, NULL) < 0 || setresgid(as_uid, as_uid, as_uid) < 0 ||
+			       setresuid(as_uid, as_uid, as_uid) < 0))
+			_exit(97);
 		if (chdir("/tmp") < 0)
 			_exit(99);
 		execv(sr, argv);
@@ -136,27 +141,12 @@ static bool json_parses(const char *text)
 	return st == 0;
 }
 
-int main(void)
+static void cases(char *granted, char *secret, const char *ro_arg)
 {
-	char granted[300], secret[300], st_bin[PATH_MAX], ro[320];
+	char st_bin[PATH_MAX], ro[320];
 	struct res r;
 
-	if (getenv("SBX_UNDER_VALGRIND"))
-		tap_skip_all("sandbox-run's workers install seccomp filters valgrind cannot follow");
-	if (!tap_is_root())
-		tap_skip_all("sandbox-run's default profile tests run as root here");
-	if (seccomp_api_get() < 5)
-		tap_skip_all("no seccomp user notification");
-	snprintf(sr, sizeof(sr), "%s/sandbox-run", tap_build_dir());
-	if (access(sr, X_OK) < 0)
-		tap_skip_all("sandbox-run not built");
-	tap_start();
-	snprintf(root, sizeof(root), "/tmp/sbx-ncli-XXXXXX");
-	if (!mkdtemp(root))
-		tap_bail("mkdtemp");
-	put("granted", "granted-content\n", granted, sizeof(granted));
-	put("secret", "SECRET\n", secret, sizeof(secret));
-	snprintf(ro, sizeof(ro), "%s", granted);
+	snprintf(ro, sizeof(ro), "%s", ro_arg);
 
 	{
 		char *a[] = { "--ro", ro, "--", "cat", granted, NULL };
@@ -270,6 +260,41 @@ int main(void)
 		run(&r, a);
 		is_int(r.code, 124, "--timeout: the worker is killed, exit 124");
 	}
+}
+
+int main(void)
+{
+	char granted[300], secret[300], ro_grant[320];
+
+
+	if (getenv("SBX_UNDER_VALGRIND"))
+		tap_skip_all("sandbox-run's workers install seccomp filters valgrind cannot follow");
+	if (!tap_is_root())
+		tap_skip_all("run as root: it starts sandbox-run as root and as uid 65534");
+	if (seccomp_api_get() < 5)
+		tap_skip_all("no seccomp user notification");
+	snprintf(sr, sizeof(sr), "%s/sandbox-run", tap_build_dir());
+	if (access(sr, X_OK) < 0)
+		tap_skip_all("sandbox-run not built");
+	tap_start();
+	snprintf(root, sizeof(root), "/tmp/sbx-ncli-XXXXXX");
+	if (!mkdtemp(root))
+		tap_bail("mkdtemp");
+	put("granted", "granted-content\n", granted, sizeof(granted));
+	put("secret", "SECRET\n", secret, sizeof(secret));
+	snprintf(ro_grant, sizeof(ro_grant), "%s", granted);
+	/* Readable by everyone: a refusal below is the sandbox's, not the
+	 * file mode's, in the ordinary-user run too. */
+	if (chmod(root, 0755) < 0)
+		tap_bail("chmod");
+	tap_prefix("root");
+	cases(granted, secret, ro_grant);
+	/* The same, sandbox-run started by an ordinary user (no uid change,
+	 * but seccomp notify, Landlock and no_new_privs all apply). */
+	as_uid = 65534;
+	tap_prefix("uid 65534");
+	cases(granted, secret, ro_grant);
+	tap_prefix(NULL);
 	{
 		char cmd[300];
 

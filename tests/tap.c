@@ -11,6 +11,12 @@
 #include "tap.h"
 
 static int tap_n, tap_failed, tap_late_plan;
+static const char *tap_pfx;
+
+void tap_prefix(const char *prefix)
+{
+	tap_pfx = prefix;
+}
 
 void tap_plan(int n)
 {
@@ -42,6 +48,8 @@ int ok(int cond, const char *fmt, ...)
 	va_list ap;
 
 	printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
+	if (tap_pfx)
+		printf("%s: ", tap_pfx);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

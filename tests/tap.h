@@ -11,6 +11,8 @@ void tap_start(void);
 /* Skip the whole file: prints "1..0 # SKIP reason" and exits 0. */
 void tap_skip_all(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Put "prefix: " before every test name from now on (NULL: none). */
+void tap_prefix(const char *prefix);
 void skip(int n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
