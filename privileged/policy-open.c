@@ -198,14 +198,29 @@ static int reopen(const struct sbx_policy *p, const struct policy_rule *rule,
 	return finish(fd, flags);
 }
 
+/* fd when it is a regular file (what create and O_TMPFILE must give);
+ * otherwise fd is closed and -EACCES (or fstat's error) returned. */
+static int regular_or_close(int fd)
+{
+	struct stat st;
+	int r = fstat_fd(fd, &st);
+
+	if (r == 0 && !S_ISREG(st.st_mode))
+		r = -EACCES;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* O_CREAT and nothing there: create it, never opening what a racer put. */
 static int create(const struct policy_rule *rule, const char *rest, int flags,
 		  mode_t mode)
 {
 	int oflags = (flags & ~KERNEL_O_LARGEFILE) | O_EXCL | O_NONBLOCK |
 		     O_CLOEXEC | O_NOCTTY;
-	struct stat st;
-	int fd, r;
+	int fd;
 
 	if (!(rule->perms & SBX_PERM_CREATE))
 		return -EACCES;
@@ -216,22 +231,15 @@ static int create(const struct policy_rule *rule, const char *rest, int flags,
 		return -EAGAIN; /* appeared in between: probe again */
 	if (fd < 0)
 		return fd;
-	r = fstat_fd(fd, &st);
-	if (r == 0 && !S_ISREG(st.st_mode))
-		r = -EACCES;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return finish(fd, flags);
+	fd = regular_or_close(fd);
+	return fd < 0 ? fd : finish(fd, flags);
 }
 
 static int open_tmpfile(const struct policy_rule *rule, const char *rest, int flags,
 		   mode_t mode)
 {
 	int oflags = (flags & ~KERNEL_O_LARGEFILE) | O_CLOEXEC | O_NOCTTY;
-	struct stat st;
-	int fd, r;
+	int fd;
 
 	if (!*rest && !rule->is_dir)
 		return -ENOTDIR;
@@ -240,14 +248,7 @@ static int open_tmpfile(const struct policy_rule *rule, const char *rest, int fl
 	fd = beneath(rule->root_fd, *rest ? rest : ".", oflags, mode);
 	if (fd < 0)
 		return fd;
-	r = fstat_fd(fd, &st);
-	if (r == 0 && !S_ISREG(st.st_mode))
-		r = -EACCES;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return regular_or_close(fd);
 }
 
 static int open_once(const struct sbx_policy *p, const struct policy_rule *rule,

@@ -4,18 +4,6 @@
 #include "sbx/confine.h"
 #include "unprivileged/caps.h"
 
-static int in_child(int (*fn)(void *), void *ud)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		tap_bail("fork");
-	if (pid == 0)
-		_exit(fn(ud));
-	waitpid(pid, &st, 0);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
 
 /* A refused option leaves the process exactly as it was. */
 static int child_bad_name(void *ud)
@@ -142,20 +130,20 @@ int main(void)
 	if (under_valgrind()) {
 		skip(6, "installs seccomp filters that valgrind's own syscalls violate");
 	} else {
-		is_int(in_child(child_bad_name, NULL), 0, "unknown syscall name: -EINVAL, errbuf names it, nothing applied");
-		is_int(in_child(child_extra, (void *)1), 0, "extra allowed syscall (pipe2) works");
-		is_int(in_child(child_extra, NULL), 1, "without it pipe2 is EPERM");
-		is_int(in_child(child_abort, NULL), 128 + SIGABRT, "abort() still raises SIGABRT (tgkill to itself)");
-		is_int(in_child(child_kill_other, NULL), 0, "kill(parent) is refused");
-		is_int(in_child(child_write, NULL), 0, "stdio on a handed fd works confined");
+		is_int(tap_in_child(child_bad_name, NULL), 0, "unknown syscall name: -EINVAL, errbuf names it, nothing applied");
+		is_int(tap_in_child(child_extra, (void *)1), 0, "extra allowed syscall (pipe2) works");
+		is_int(tap_in_child(child_extra, NULL), 1, "without it pipe2 is EPERM");
+		is_int(tap_in_child(child_abort, NULL), 128 + SIGABRT, "abort() still raises SIGABRT (tgkill to itself)");
+		is_int(tap_in_child(child_kill_other, NULL), 0, "kill(parent) is refused");
+		is_int(tap_in_child(child_write, NULL), 0, "stdio on a handed fd works confined");
 	}
 	if (tap_is_root()) {
-		is_int(in_child(child_caps_root, NULL), 0, "root -> nobody: all five sets zero, no groups, setuid(0) EPERM");
-		is_int(in_child(child_caps_keep_uid, NULL), 0, "root keeping uid 0: all five sets zero");
+		is_int(tap_in_child(child_caps_root, NULL), 0, "root -> nobody: all five sets zero, no groups, setuid(0) EPERM");
+		is_int(tap_in_child(child_caps_keep_uid, NULL), 0, "root keeping uid 0: all five sets zero");
 	} else {
 		skip(2, "needs root");
 	}
-	is_int(in_child(child_caps_user, NULL), 0, "ordinary user: effective/permitted/inheritable/ambient zero; no id change");
+	is_int(tap_in_child(child_caps_user, NULL), 0, "ordinary user: effective/permitted/inheritable/ambient zero; no id change");
 	ok(fd_same(&before), "no fd leaked");
 	return tap_done();
 }

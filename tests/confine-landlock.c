@@ -80,18 +80,6 @@ static int child_rules(void *ud)
 	return res;
 }
 
-static int in_child(int (*fn)(void *), void *ud)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		tap_bail("fork");
-	if (pid == 0)
-		_exit(fn(ud));
-	waitpid(pid, &st, 0);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
 
 static int child_restrict_badfd(void *ud)
 {
@@ -178,7 +166,7 @@ int main(void)
 	r = sbx_landlock_describe(l, desc, 8);
 	ok(r > 8 && strlen(desc) == 7, "describe truncates and returns the length wanted");
 	ok(sbx_landlock_fd(l) >= 0 && fd_is_cloexec(sbx_landlock_fd(l)), "ruleset fd is close-on-exec");
-	is_int(in_child(child_restrict_badfd, NULL), 0, "restrict_fd on a bad fd: -EBADF");
+	is_int(tap_in_child(child_restrict_badfd, NULL), 0, "restrict_fd on a bad fd: -EBADF");
 	ok(sbx_landlock_free(l) == NULL && sbx_landlock_free(NULL) == NULL, "free, NULL-safe");
 	ok(fd_same(&before), "no fd left");
 
@@ -203,17 +191,17 @@ int main(void)
 			skip(3, "needs root to become nobody");
 			continue;
 		}
-		is_int(in_child(child_rules, &c), 1 | 2, "%s: read on A: read A, not B, no write, no create, no listing", who);
+		is_int(tap_in_child(child_rules, &c), 1 | 2, "%s: read on A: read A, not B, no write, no create, no listing", who);
 		c.perms = SBX_PERM_READ | SBX_PERM_DIR;
-		is_int(in_child(child_rules, &c), 1 | 2 | 16, "%s: read+dir on A: and list A", who);
+		is_int(tap_in_child(child_rules, &c), 1 | 2 | 16, "%s: read+dir on A: and list A", who);
 		c.perms = SBX_PERM_READ | SBX_PERM_WRITE | SBX_PERM_CREATE;
-		is_int(in_child(child_rules, &c), 1 | 2 | 4 | 8, "%s: read+write+create on A", who);
+		is_int(tap_in_child(child_rules, &c), 1 | 2 | 4 | 8, "%s: read+write+create on A", who);
 	}
-	is_int(in_child(child_enosys, NULL), 0, "landlock_create_ruleset hidden (ENOSYS): reported as -ENOSYS");
+	is_int(tap_in_child(child_enosys, NULL), 0, "landlock_create_ruleset hidden (ENOSYS): reported as -ENOSYS");
 	if (under_valgrind())
 		skip(1, "installs a seccomp filter");
 	else
-		is_int(in_child(child_confine_ll, NULL), 0, "sbx_confine with Landlock: every path EACCES");
+		is_int(tap_in_child(child_confine_ll, NULL), 0, "sbx_confine with Landlock: every path EACCES");
 
 	{
 		char p[160];

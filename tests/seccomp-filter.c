@@ -21,19 +21,6 @@ static char *dump(const struct sbx_filter_spec *spec, int *ret)
 	return buf;
 }
 
-/* Run fn in a forked child, return its exit status (or 128+signal). */
-static int in_child(int (*fn)(void *), void *ud)
-{
-	pid_t pid = fork();
-	int st;
-
-	if (pid < 0)
-		tap_bail("fork");
-	if (pid == 0)
-		_exit(fn(ud));
-	waitpid(pid, &st, 0);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
-}
 
 static int child_listener(void *ud)
 {
@@ -272,17 +259,17 @@ int main(void)
 		if ((r = sbx_filter_compile(&spec, &bpf)) < 0)
 			tap_bail("compile: %s", strerror(-r));
 		ok(sbx_bpf_has_notify(bpf) && sbx_bpf_len(bpf) > 100, "notify_open: has notify, %zu insns", sbx_bpf_len(bpf));
-		is_int(in_child(child_listener, bpf), 0, "install returns a close-on-exec listener");
-		is_int(in_child(child_notify_without_ptr, bpf), 0, "notify without ret_listener: -EINVAL");
-		is_int(in_child(child_enosys_notify, bpf), 0, "seccomp(2) hidden (ENOSYS): notify filter -> -ENOSYS");
+		is_int(tap_in_child(child_listener, bpf), 0, "install returns a close-on-exec listener");
+		is_int(tap_in_child(child_notify_without_ptr, bpf), 0, "notify without ret_listener: -EINVAL");
+		is_int(tap_in_child(child_enosys_notify, bpf), 0, "seccomp(2) hidden (ENOSYS): notify filter -> -ENOSYS");
 		spec.notify_open = false;
 		if ((r = sbx_filter_compile(&spec, &b2)) < 0)
 			tap_bail("compile: %s", strerror(-r));
 		ok(!sbx_bpf_has_notify(b2), "no notify: no listener");
-		is_int(in_child(child_no_listener, b2), 0, "install without notify sets *ret_listener = -1");
-		is_int(in_child(child_enosys_plain, b2), 0, "seccomp(2) hidden (ENOSYS): falls back to prctl");
+		is_int(tap_in_child(child_no_listener, b2), 0, "install without notify sets *ret_listener = -1");
+		is_int(tap_in_child(child_enosys_plain, b2), 0, "seccomp(2) hidden (ENOSYS): falls back to prctl");
 		if (tap_is_root())
-			is_int(in_child(child_no_nnp, b2), 0, "without no_new_privs, as nobody: -EACCES");
+			is_int(tap_in_child(child_no_nnp, b2), 0, "without no_new_privs, as nobody: -EACCES");
 		else
 			skip(1, "needs root to become nobody");
 		sbx_bpf_free(bpf);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -171,6 +172,21 @@ bool fd_is_cloexec(int fd)
 	int f = fcntl(fd, F_GETFD);
 
 	return f >= 0 && (f & FD_CLOEXEC);
+}
+
+int tap_in_child(int (*fn)(void *), void *ud)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		tap_bail("fork");
+	if (pid == 0)
+		_exit(fn(ud));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			tap_bail("waitpid");
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
 }
 
 bool tap_is_root(void)

@@ -39,6 +39,9 @@ int fd_count(void);
 /* True when fd is open and close-on-exec. */
 bool fd_is_cloexec(int fd);
 
+/* Run fn(ud) in a forked child; its exit status, or 128+N if killed by N. */
+int tap_in_child(int (*fn)(void *), void *ud);
+
 /* Running as uid 0 with CAP_SYS_ADMIN in the initial user namespace. */
 bool tap_is_root(void);
 /* Directory holding the built project (meson build root), from SBX_BUILD_DIR
