@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "notify-impl.h"
@@ -130,6 +131,13 @@ int notify_report_write(const struct notify_report *r, int fd, const char *prefi
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].nr >= 0)
 			ADD("allow-syscall %s\n", notify_syscall_name(r->v[i].nr, name, sizeof(name)));
+	/* The profile allows socket() by its arguments: allowing the whole
+	 * syscall would let in raw and packet sockets too. */
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].nr == __NR_socket) {
+			ADD("%s(for inet sockets, --allow-net is the narrower grant)\n", prefix);
+			break;
+		}
 #undef ADD
 	ret = write_all(fd, buf, len < cap ? len : cap - 1);
 	free(buf);
