@@ -207,8 +207,13 @@ static int drop_caps(const struct sbx_spawn_desc *d)
 		return -errno;
 	}
 	if (d->change_id) {
-		if (setgroups(0, NULL) < 0 || setresgid(d->gid, d->gid, d->gid) < 0 ||
-		    setresuid(d->uid, d->uid, d->uid) < 0)
+		/* Raw syscalls: glibc's wrappers broadcast a set*id to every
+		 * thread of a multithreaded process, and this child may share
+		 * its parent's memory (vfork-style): it would reach the
+		 * parent's threads. */
+		if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+		    syscall(SYS_setresgid, d->gid, d->gid, d->gid) < 0 ||
+		    syscall(SYS_setresuid, d->uid, d->uid, d->uid) < 0)
 			return -errno;
 		if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
 			return -errno;

@@ -2,6 +2,8 @@
  * numbers in every order, the channel after them, the step and errno of a
  * failing step, bad descriptions refused, and the caller's fd table
  * unchanged on every path. The worker is this program in "helper" mode. */
+#include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "cli-run.h"
@@ -162,6 +164,74 @@ static void error_cases(void)
 	ok(fd_same(&before), "fd table unchanged after the refusals");
 }
 
+static void *idle_thread(void *arg)
+{
+	int *stop = arg;
+
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
+static unsigned task_uid(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned r = ~0u, e = ~0u;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u %u", &r, &e) == 2)
+			break;
+	if (f)
+		fclose(f);
+	return r == e ? r : ~0u;
+}
+
+/* A uid change in the worker started from a multithreaded caller: the
+ * child may share the caller's memory (vfork-style), so it must not use
+ * libc's set*id wrappers, which signal every thread of the caller. */
+static void setid_threads_case(void)
+{
+	struct sbx_spawn_desc d;
+	struct spawn_error err;
+	char out[256];
+	char *argv[] = { (char *)"helper", (char *)"helper", (char *)"ids", NULL };
+	pthread_t th;
+	int stop = 0;
+
+	if (!tap_is_root()) {
+		skip(3, "uid change needs root");
+		return;
+	}
+	if (pthread_create(&th, NULL, idle_thread, &stop) != 0)
+		tap_bail("pthread_create");
+	memset(&d, 0, sizeof(d));
+	d.chan_fd = -1;
+	d.landlock_fd = -1;
+	d.change_id = true;
+	d.uid = 65534;
+	d.gid = 65534;
+	is_int(spawn_capture(&d, argv, out, sizeof(out), &err), 0, "uid change from a threaded caller: worker ran");
+	out[strcspn(out, "\n")] = '\0';
+	ok(strstr(out, "uid=65534 euid=65534 groups=0") != NULL, "  ...as 65534, no groups (%s)", out);
+	{
+		DIR *dir = opendir("/proc/self/task");
+		struct dirent *e;
+		int all_root = dir != NULL;
+
+		while (dir && (e = readdir(dir)))
+			if (e->d_name[0] != '.' && task_uid(atoi(e->d_name)) != 0)
+				all_root = 0;
+		if (dir)
+			closedir(dir);
+		ok(all_root && getuid() == 0, "  ...and every thread of the caller is still uid 0");
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+}
+
 static void misc_cases(void)
 {
 	char *p = spawn_find_program("sh", "/nonexistent-sbx:/usr/bin:/bin");
@@ -197,6 +267,7 @@ int main(int argc, char **argv)
 		overlap_case(perms[i], label);
 	}
 	error_cases();
+	setid_threads_case();
 	misc_cases();
 	return tap_done();
 }
