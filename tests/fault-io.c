@@ -463,24 +463,12 @@ int main(void)
 	struct sbx_policy *p;
 	struct sbx_broker *b;
 	struct fd_table start;
-	int fd, audit;
+	int audit;
 
 	tap_start();
-	snprintf(dir, sizeof(dir), "/tmp/sbx-fault-io-XXXXXX");
-	if (!mkdtemp(dir))
-		tap_bail("mkdtemp");
-	snprintf(file, sizeof(file), "%s/f", dir);
-	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, "x\n", 2) != 2)
-		tap_bail("write");
-	close(fd);
+	soak_tree("fault-io", dir, sizeof(dir), file, sizeof(file));
 	fd_snapshot(&start);
-	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, dir, SBX_PERM_READ) < 0)
-		tap_bail("policy");
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || sbx_policy_add_fd(p, "null", fd) < 0)
-		tap_bail("policy fd");
-	close(fd);
+	p = soak_policy(dir);
 	audit = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (audit < 0 || sbx_broker_new(p, &b) < 0 ||
 	    sbx_broker_register(b, SEQ_TYPE, 0, seq_handler, NULL) < 0 ||

@@ -161,15 +161,9 @@ static void random_kills(void)
 	struct sbx_broker *b;
 	struct fd_table base, start;
 	pid_t byst;
-	int fd;
 
 	fd_snapshot(&start);
-	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, dir, SBX_PERM_READ) < 0)
-		tap_bail("policy");
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || sbx_policy_add_fd(p, "null", fd) < 0)
-		tap_bail("policy fd");
-	close(fd);
+	p = soak_policy(dir);
 	if (sbx_broker_new(p, &b) < 0 ||
 	    sbx_broker_register(b, BYST_TYPE, 0, byst_handler, NULL) < 0 ||
 	    sbx_broker_register(b, ECHO_TYPE, 0, echo_handler, NULL) < 0)
@@ -483,17 +477,8 @@ static void spawn_parent_killed(void)
 
 int main(void)
 {
-	int fd;
-
 	tap_start();
-	snprintf(dir, sizeof(dir), "/tmp/sbx-fault-kill-XXXXXX");
-	if (!mkdtemp(dir))
-		tap_bail("mkdtemp");
-	snprintf(file, sizeof(file), "%s/f", dir);
-	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, "x\n", 2) != 2)
-		tap_bail("write");
-	close(fd);
+	soak_tree("fault-kill", dir, sizeof(dir), file, sizeof(file));
 
 	random_kills();
 

@@ -363,28 +363,16 @@ int main(void)
 	struct sbx_policy *p;
 	struct sbx_broker *b;
 	struct fd_table start;
-	int fd, audit;
+	int audit;
 
 	if (soak_under_valgrind())
 		tap_skip_all("valgrind emulates RLIMIT_NOFILE without passing it to the kernel");
 	tap_start();
 	if (getrlimit(RLIMIT_NOFILE, &saved) < 0)
 		tap_bail("getrlimit");
-	snprintf(dir, sizeof(dir), "/tmp/sbx-fault-rlimit-XXXXXX");
-	if (!mkdtemp(dir))
-		tap_bail("mkdtemp");
-	snprintf(file, sizeof(file), "%s/f", dir);
-	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, "x\n", 2) != 2)
-		tap_bail("write");
-	close(fd);
+	soak_tree("fault-rlimit", dir, sizeof(dir), file, sizeof(file));
 	fd_snapshot(&start);
-	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, dir, SBX_PERM_READ) < 0)
-		tap_bail("policy");
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || sbx_policy_add_fd(p, "null", fd) < 0)
-		tap_bail("policy fd");
-	close(fd);
+	p = soak_policy(dir);
 	audit = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (audit < 0 || sbx_broker_new(p, &b) < 0 ||
 	    sbx_broker_register(b, ECHO_TYPE, 0, echo_handler, NULL) < 0 ||

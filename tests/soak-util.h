@@ -4,6 +4,7 @@
 #define SBX_SOAK_UTIL_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <sbx/broker.h>
+#include <sbx/policy.h>
 #include <sbx/proto.h>
 
 #include "tap.h"
@@ -143,6 +145,37 @@ static inline pid_t soak_fork(struct sbx_broker *b, int keep_fd, soak_child_fn f
 	if (sbx_broker_add_child(b, sv[0], pid) < 0)
 		tap_bail("add_child");
 	return pid;
+}
+
+/* The fault tests' fixture: a fresh /tmp/sbx-<tag>-XXXXXX holding one file
+ * "f" ("x\n"); dir and file receive the paths (PATH_MAX and more bytes). */
+static inline void soak_tree(const char *tag, char *dir, size_t dlen, char *file, size_t flen)
+{
+	int fd;
+
+	snprintf(dir, dlen, "/tmp/sbx-%s-XXXXXX", tag);
+	if (!mkdtemp(dir))
+		tap_bail("mkdtemp");
+	snprintf(file, flen, "%s/f", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "x\n", 2) != 2)
+		tap_bail("write %s", file);
+	close(fd);
+}
+
+/* A policy granting dir read-only, with /dev/null as the named fd "null". */
+static inline struct sbx_policy *soak_policy(const char *dir)
+{
+	struct sbx_policy *p;
+	int fd;
+
+	if (sbx_policy_new(&p) < 0 || sbx_policy_add_path(p, dir, SBX_PERM_READ) < 0)
+		tap_bail("policy");
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || sbx_policy_add_fd(p, "null", fd) < 0)
+		tap_bail("policy fd");
+	close(fd);
+	return p;
 }
 
 #endif
