@@ -47,6 +47,11 @@ bool tap_is_root(void);
 /* Directory holding the built project (meson build root), from SBX_BUILD_DIR
  * or derived from this test's own path. */
 const char *tap_build_dir(void);
+/* path itself when every directory above it is searchable by others and it
+ * is executable by others; otherwise a copy in a 0755 staging directory
+ * under /tmp (removed at exit), so an ordinary user (the uid 65534 runs)
+ * can execute it from a checkout in a private directory. */
+const char *tap_public_copy(const char *path);
 /* Directory holding the source tree, from SBX_SOURCE_DIR or the build dir's
  * meson info. */
 const char *tap_source_dir(void);
