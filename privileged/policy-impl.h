@@ -24,6 +24,8 @@ struct policy_rule {
 	unsigned perms;
 	bool is_dir;     /* the root is a directory (else a single object) */
 	dev_t root_dev;  /* st_dev of the root: a probe elsewhere crossed a mount */
+	bool nodev;      /* the root's mount had nodev when the rule was added:
+			  * no device can be opened on it (policy-open.c) */
 };
 
 struct policy_fd {
@@ -81,6 +83,9 @@ bool policy_name_valid(const char *name);
 /* fd is on procfs, sysfs, cgroupfs, debugfs or another kernel pseudo-fs
  * (or fstatfs failed): never brokered (policy-kernelfs.c). */
 bool policy_is_kernel_fs(int fd);
+/* A rule's root: 0 with *nodev (its mount has MS_NODEV), or -EPERM when it
+ * is on a kernel pseudo-fs or fstatfs fails. */
+int policy_root_check(int fd, bool *nodev);
 
 int policy_normalise(const char *in, char *out, bool allow_dotdot, bool *trailing);
 
@@ -106,6 +111,10 @@ const struct policy_rule *policy_match(const struct sbx_policy *p, const char *p
  * -errno (EXDEV for an escape, ELOOP for a magic link or a loop, EAGAIN for
  * a race the caller should retry). */
 int policy_openat_beneath(int root, const char *path, int flags, mode_t mode);
+/* The same without O_CREAT, and never leaving root's mount
+ * (RESOLVE_NO_XDEV): fd, -errno (EXDEV for an escape or a mount crossing),
+ * or -ENOSYS when openat2 is missing (no user-space walk here). */
+int policy_openat_same_mount(int root, const char *path, int flags);
 /* Tests: use the user-space walk even when openat2 exists (or stop). */
 void policy_force_fallback(bool on);
 

@@ -8,7 +8,9 @@
  * granted "/" or "/proc". Such trees are refused as rules, and a request
  * whose resolution crosses into one from another rule is refused.
  */
+#include <errno.h>
 #include <linux/magic.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 
 #include "policy-impl.h"
@@ -43,15 +45,28 @@ static const unsigned long kernel_fs[] = {
 	SELINUX_MAGIC, SMACK_MAGIC, BINFMTFS_MAGIC, FUSECTL_SUPER_MAGIC,
 };
 
+static bool kernel_type(const struct statfs *sf)
+{
+	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
+		if ((unsigned long)sf->f_type == kernel_fs[i])
+			return true;
+	return false;
+}
+
 bool policy_is_kernel_fs(int fd)
 {
 	struct statfs sf;
 
 	/* Unknown is refused: a decision must not hinge on a failed call. */
-	if (fstatfs(fd, &sf) < 0)
-		return true;
-	for (size_t i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++)
-		if ((unsigned long)sf.f_type == kernel_fs[i])
-			return true;
-	return false;
+	return fstatfs(fd, &sf) < 0 || kernel_type(&sf);
+}
+
+int policy_root_check(int fd, bool *nodev)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0 || kernel_type(&sf))
+		return -EPERM;
+	*nodev = (sf.f_flags & ST_NODEV) != 0;
+	return 0;
 }

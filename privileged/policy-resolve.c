@@ -257,3 +257,19 @@ int policy_openat_beneath(int root, const char *path, int flags, mode_t mode)
 	}
 	return resolve_fallback(root, path, flags, mode);
 }
+
+int policy_openat_same_mount(int root, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(unsigned)flags,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	long r;
+
+	if (flags & O_CREAT)
+		return -EINVAL;
+	if (atomic_load(&have_openat2) < 0)
+		return -ENOSYS;
+	r = syscall(SYS_openat2, root, path, &how, sizeof(how));
+	return r >= 0 ? (int)r : -errno;
+}

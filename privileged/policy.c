@@ -157,7 +157,9 @@ struct pending_rule {
 	int fd;
 };
 
-static int prepare_rule(struct sbx_policy *p, const char *path, int fd,
+/* src becomes the rule's root fd: taken as is when take (the caller gives
+ * up its ownership once the rule is committed), else duplicated. */
+static int prepare_rule(struct sbx_policy *p, const char *path, int src, bool take,
 			struct pending_rule *pr)
 {
 	pr->path = path;
@@ -169,7 +171,7 @@ static int prepare_rule(struct sbx_policy *p, const char *path, int fd,
 	pr->copy = strdup(path);
 	if (!pr->copy)
 		return -ENOMEM;
-	pr->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	pr->fd = take ? src : fcntl(src, F_DUPFD_CLOEXEC, 3);
 	if (pr->fd < 0) {
 		free(pr->copy);
 		pr->copy = NULL;
@@ -178,16 +180,17 @@ static int prepare_rule(struct sbx_policy *p, const char *path, int fd,
 	return 0;
 }
 
-static void drop_pending(struct pending_rule *pr)
+/* Closes the rule's fd unless it is still the caller's (keep). */
+static void drop_pending(struct pending_rule *pr, int keep)
 {
 	free(pr->copy);
-	if (pr->fd >= 0)
+	if (pr->fd >= 0 && pr->fd != keep)
 		close(pr->fd);
 }
 
 /* Cannot fail: room was reserved and the copies made. */
 static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_dir,
-			dev_t dev, unsigned perms)
+			dev_t dev, bool nodev, unsigned perms)
 {
 	if (pr->existing) {
 		pr->existing->perms |= perms;
@@ -197,7 +200,7 @@ static void commit_rule(struct sbx_policy *p, struct pending_rule *pr, bool is_d
 		return; /* unreachable: prepare_rule made the copy */
 	p->rules[p->nrules++] = (struct policy_rule){
 		.path = pr->copy, .len = strlen(pr->copy), .root_fd = pr->fd,
-		.perms = perms, .is_dir = is_dir, .root_dev = dev,
+		.perms = perms, .is_dir = is_dir, .root_dev = dev, .nodev = nodev,
 	};
 }
 
@@ -228,7 +231,7 @@ SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsig
 {
 	struct pending_rule pr[2] = { { .fd = -1 }, { .fd = -1 } };
 	char norm[PATH_MAX], *real;
-	bool alias, is_dir;
+	bool alias, is_dir, nodev;
 	struct stat st;
 	int fd = -1, n, err;
 
@@ -251,24 +254,26 @@ SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsig
 	}
 	alias = strcmp(real, norm) != 0;
 	is_dir = S_ISDIR(st.st_mode);
-	if (policy_is_kernel_fs(fd)) {
-		err = -EPERM; /* see policy-kernelfs.c */
+	err = policy_root_check(fd, &nodev); /* -EPERM: see policy-kernelfs.c */
+	if (err < 0)
 		goto out;
-	}
 	err = policy_reserve((void **)&p->rules, &p->crules, p->nrules, 2,
 			     sizeof(*p->rules));
+	/* fd itself becomes the first new rule's root; an alias gets a copy */
 	if (err == 0)
-		err = prepare_rule(p, norm, fd, &pr[0]);
+		err = prepare_rule(p, norm, fd, true, &pr[0]);
 	if (err == 0 && alias)
-		err = prepare_rule(p, real, fd, &pr[1]);
+		err = prepare_rule(p, real, fd, pr[0].fd != fd, &pr[1]);
 	if (err < 0) {
-		drop_pending(&pr[0]);
-		drop_pending(&pr[1]);
+		drop_pending(&pr[0], fd);
+		drop_pending(&pr[1], fd);
 		goto out;
 	}
-	commit_rule(p, &pr[0], is_dir, st.st_dev, perms);
+	commit_rule(p, &pr[0], is_dir, st.st_dev, nodev, perms);
 	if (alias)
-		commit_rule(p, &pr[1], is_dir, st.st_dev, perms);
+		commit_rule(p, &pr[1], is_dir, st.st_dev, nodev, perms);
+	if (pr[0].fd == fd || pr[1].fd == fd)
+		fd = -1; /* the policy's now */
 out:
 	if (fd >= 0)
 		close(fd);

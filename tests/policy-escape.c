@@ -3,6 +3,10 @@
 #include "policy-util.h"
 #include "privileged/policy-impl.h"
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+
 static void build_tree(void)
 {
 	mkdir_t("jail");
@@ -163,6 +167,95 @@ static void test_kernel_fs(void)
 	ok(fd_same(&before), "kernel fs: nothing leaked");
 }
 
+/*
+ * The one-phase path (policy-open.c): the jail on a nodev tmpfs, mounted in
+ * a private mount namespace so the host sees nothing. The escapes above are
+ * run again there, plus what only that path decides itself: a FIFO, a
+ * device node, the blocking mode handed back, and mount crossings (a
+ * mount without nodev, procfs) that must fall back to the probe.
+ */
+static void test_nodev_objects(const struct sbx_policy *p)
+{
+	struct fd_table t;
+	int fd;
+
+	fd_snapshot(&t);
+	ok(p->nrules == 1 && p->rules[0].nodev, "nodev: the rule knows its mount is nodev");
+	fd = sbx_policy_open(p, T("jail/ok.txt"), O_RDONLY, 0);
+	ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK),
+	   "nodev: a file, handed back blocking as asked");
+	if (fd >= 0)
+		close(fd);
+	fd = sbx_policy_open(p, T("jail/ok.txt"), O_RDONLY | O_NONBLOCK, 0);
+	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK), "nodev: ... non-blocking when asked");
+	if (fd >= 0)
+		close(fd);
+	fd = sbx_policy_open(p, T("jail/deep"), O_RDONLY | O_DIRECTORY, 0);
+	ok(fd >= 0, "nodev: a directory (dir granted)");
+	if (fd >= 0)
+		close(fd);
+	DENY(p, T("jail/fifo"), O_RDONLY, 0, -EACCES, "nodev: a FIFO, read (no block)");
+	DENY(p, T("jail/fifo"), O_WRONLY, 0, -EACCES, "nodev: a FIFO, write (rule is read-only)");
+	DENY(p, T("jail/null"), O_RDONLY, 0, -EACCES, "nodev: a device node");
+	DENY(p, T("jail/nothere"), O_RDONLY, 0, -ENOENT, "nodev: a missing file");
+	DENY(p, T("jail/ok.txt/"), O_RDONLY, 0, -ENOTDIR, "nodev: a file named as a directory");
+	DENY(p, T("jail/inner"), O_RDONLY | O_NOFOLLOW, 0, -ELOOP, "nodev: O_NOFOLLOW on a symlink");
+	fd = sbx_policy_open(p, T("jail/sub/in-sub.txt"), O_RDONLY, 0);
+	ok(fd >= 0, "nodev: a file across a mount without nodev (probe path) (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	DENY(p, T("jail/sub/null"), O_RDONLY, 0, -EACCES, "nodev: ... a device node there");
+	DENY(p, T("jail/proc/self/status"), O_RDONLY, 0, -EACCES, "nodev: procfs mounted inside");
+	ok(fd_same(&t), "nodev: nothing leaked");
+}
+
+static bool nodev_jail(void)
+{
+	if (geteuid() != 0)
+		return false;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return false;
+	if (mount("sbx-nodev", T(""), "tmpfs", MS_NODEV | MS_NOSUID, "mode=0755") < 0)
+		return false;
+	build_tree();
+	write_t("outside/secret.txt", "secret");
+	mkdir_t("jail/sub");
+	mkdir_t("jail/proc");
+	if (mkfifo(T("jail/fifo"), 0644) < 0 || mknod(T("jail/null"), S_IFCHR | 0666, makedev(1, 3)) < 0 ||
+	    mount("sbx-dev", T("jail/sub"), "tmpfs", 0, "mode=0755") < 0)
+		tap_bail("nodev tree: %s", strerror(errno));
+	write_t("jail/sub/in-sub.txt", "x");
+	if (mknod(T("jail/sub/null"), S_IFCHR | 0666, makedev(1, 3)) < 0 ||
+	    mount("proc", T("jail/proc"), "proc", 0, NULL) < 0)
+		tap_bail("nodev tree: %s", strerror(errno));
+	return true;
+}
+
+static void nodev_pass(void)
+{
+	struct fd_table start;
+	struct sbx_policy *p;
+
+	diag("resolver: openat2, the jail on a nodev mount (one phase)");
+	policy_force_fallback(false);
+	if (!nodev_jail()) {
+		skip(48, "needs root and a private mount namespace (%s)", strerror(errno));
+		return;
+	}
+	fd_snapshot(&start);
+	if (sbx_policy_new(&p) < 0 ||
+	    sbx_policy_add_path(p, T("jail"), SBX_PERM_READ | SBX_PERM_DIR) < 0)
+		tap_bail("policy");
+	test_tree(p);
+	test_nodev_objects(p);
+	sbx_policy_free(p);
+	ok(fd_same(&start), "nodev: nothing left open");
+	/* leave the scratch tree (under the mount) for the exit cleanup */
+	umount2(T("jail/proc"), MNT_DETACH);
+	umount2(T("jail/sub"), MNT_DETACH);
+	umount2(T(""), MNT_DETACH);
+}
+
 int main(void)
 {
 	struct fd_table start;
@@ -192,5 +285,6 @@ int main(void)
 		ok(fd_same(&start), "nothing left open");
 	}
 	close(outside_fd);
+	nodev_pass();
 	return tap_done();
 }
