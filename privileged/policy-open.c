@@ -332,6 +332,7 @@ SBX_EXPORT int sbx_policy_open(const struct sbx_policy *p, const char *path, int
 	char norm[PATH_MAX], rest[PATH_MAX + 2];
 	const char *tail;
 	bool trailing;
+	size_t tl;
 	int r, n;
 
 	if (!p || !path)
@@ -350,8 +351,13 @@ SBX_EXPORT int sbx_policy_open(const struct sbx_policy *p, const char *path, int
 		return r;
 	if (trailing && !*tail && !rule->is_dir)
 		return -ENOTDIR;
-	/* "x/" must stay a directory lookup for the kernel */
-	snprintf(rest, sizeof(rest), "%s%s", tail, trailing && *tail ? "/" : "");
+	/* "x/" must stay a directory lookup for the kernel. tail is shorter
+	 * than norm (PATH_MAX), so rest has room for it, '/' and NUL. */
+	tl = strlen(tail);
+	memcpy(rest, tail, tl);
+	if (trailing && *tail)
+		rest[tl++] = '/';
+	rest[tl] = '\0';
 	for (int i = 0; i < OPEN_ATTEMPTS; i++) {
 		r = is_tmpfile(flags) ? open_tmpfile(rule, rest, flags, mode)
 				      : open_once(p, rule, rest, flags, mode);
