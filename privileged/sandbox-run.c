@@ -1,10 +1,9 @@
 /* sandbox-run: run an unmodified program confined (DESIGN.md). This file
  * builds what the spawn needs: the policy, the fds to pass, the Landlock
  * ruleset, the seccomp program; then spawns and runs the loop. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,9 @@ static const struct run_path runtime_paths[] = {
 	{ "/etc/ld.so.conf", SBX_PERM_READ },
 	{ "/etc/ld.so.conf.d", SBX_PERM_READ | SBX_PERM_DIR },
 };
+
+static const char no_lookup[] = "is not a numeric address or localhost (sandbox-run "
+				"does no name lookups)";
 
 struct run {
 	struct run_opts o;
@@ -82,6 +84,15 @@ static int add_fd(struct run *r, const char *name, int fd)
 	return 0;
 }
 
+/* After a connect target failed: say when it was a host name we refused. */
+static void hint_refused(const char *opt)
+{
+	const char *h = run_refused_host();
+
+	if (h)
+		run_errx("%s: '%s' %s", opt, h, no_lookup);
+}
+
 static int build_policy(struct run *r)
 {
 	char errbuf[512];
@@ -95,7 +106,7 @@ static int build_policy(struct run *r)
 		e = sbx_policy_load_file(r->policy, r->o.policy_files[i], errbuf, sizeof(errbuf));
 		if (e < 0) {
 			run_errx("--policy: %s", errbuf[0] ? errbuf : strerror(-e));
-			return -1;
+			return hint_refused("--policy"), -1;
 		}
 	}
 	for (size_t i = 0; i < r->o.npaths; i++) {
@@ -113,7 +124,7 @@ static int build_policy(struct run *r)
 		if (e < 0) {
 			run_errx("--connect: %s=%s: %s", r->o.connects[i].name,
 				 r->o.connects[i].value, strerror(-e));
-			return -1;
+			return hint_refused("--connect"), -1;
 		}
 	}
 	e = r->o.no_default_grants ? 0 : notify_default_grants(r->policy);
@@ -140,6 +151,35 @@ static int build_policy(struct run *r)
 	return 0;
 }
 
+/* HOST:PORT of --listen tcp: ([v6] in brackets; empty HOST: every address). */
+static int listen_addr(const char *name, const char *spec, struct run_addr *ret)
+{
+	char host[256];
+	const char *port = strrchr(spec, ':');
+	struct run_addr a[2];
+	unsigned long p;
+	char *end;
+	size_t hl;
+
+	if (!port || (hl = (size_t)(port - spec)) >= sizeof(host))
+		return run_errx("--listen: %s: expected tcp:HOST:PORT, got 'tcp:%s'", name, spec), -1;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	errno = 0;
+	p = strtoul(port + 1, &end, 10);
+	if (port[1] < '0' || port[1] > '9' || *end || errno || p > 65535)
+		return run_errx("--listen: %s: port '%s' is not a number (0 to 65535)", name,
+				port + 1), -1;
+	if (run_resolve(host, (unsigned)p, AF_UNSPEC, false, a) == 0)
+		return run_errx("--listen: %s: '%s' %s", name, host, no_lookup), -1;
+	*ret = a[0];
+	return 0;
+}
+
 static int open_listen(const char *name, const char *addr)
 {
 	int fd = -1, e = 0;
@@ -154,28 +194,15 @@ static int open_listen(const char *name, const char *addr)
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 128) < 0)
 			e = errno;
 	} else {
-		char host[256];
-		const char *port = strrchr(addr + 4, ':');
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
-		size_t hl;
-		int one = 1, g;
+		struct run_addr a;
+		int one = 1;
 
-		if (!port || (hl = (size_t)(port - addr - 4)) >= sizeof(host))
-			return run_errx("--listen: %s: expected tcp:HOST:PORT, got '%s'", name, addr), -1;
-		memcpy(host, addr + 4, hl);
-		host[hl] = '\0';
-		if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = '\0';
-		}
-		g = getaddrinfo(host[0] ? host : NULL, port + 1, &hints, &ai);
-		if (g)
-			return run_errx("--listen: %s: %s", addr, gai_strerror(g)), -1;
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (listen_addr(name, addr + 4, &a) < 0)
+			return -1;
+		fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0)
+		    bind(fd, (struct sockaddr *)&a.ss, a.len) < 0 || listen(fd, 128) < 0)
 			e = errno;
-		freeaddrinfo(ai);
 	}
 	if (e) {
 		if (fd >= 0)
@@ -190,7 +217,7 @@ static void report_listen(const char *name, int fd)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], serv[NI_MAXSERV], addr[sizeof(host) + sizeof(serv) + 8];
+	char host[INET6_ADDRSTRLEN], addr[sizeof(struct sockaddr_un) + 8];
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
@@ -198,10 +225,18 @@ static void report_listen(const char *name, int fd)
 		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 
 		snprintf(addr, sizeof(addr), "unix:%.*s", (int)sizeof(sun->sun_path), sun->sun_path);
-	} else if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv, sizeof(serv),
-			       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-		snprintf(addr, sizeof(addr), ss.ss_family == AF_INET6 ? "tcp:[%s]:%s" : "tcp:%s:%s",
-			 host, serv);
+	} else if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		if (!inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)))
+			return;
+		snprintf(addr, sizeof(addr), "tcp:%s:%u", host, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		if (!inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)))
+			return;
+		snprintf(addr, sizeof(addr), "tcp:[%s]:%u", host, ntohs(in6->sin6_port));
 	} else {
 		return;
 	}
@@ -440,10 +475,6 @@ static int build_env(struct run *r)
 
 static int resolve_user(struct run *r, struct sbx_spawn_desc *d)
 {
-	struct passwd *pw;
-	char *end;
-	unsigned long id;
-
 	d->uid = geteuid();
 	d->gid = getegid();
 	if (!r->o.user)
@@ -451,19 +482,8 @@ static int resolve_user(struct run *r, struct sbx_spawn_desc *d)
 	if (geteuid() != 0)
 		return run_errx("--user: only root can change the user (running as uid %u)",
 				(unsigned)geteuid()), -1;
-	errno = 0;
-	pw = getpwnam(r->o.user);
-	if (!pw) {
-		id = strtoul(r->o.user, &end, 10);
-		if (!*r->o.user || *end || id >= 0xffffffffUL)
-			return run_errx("--user: unknown user '%s'", r->o.user), -1;
-		pw = getpwuid((uid_t)id);
-		d->uid = (uid_t)id;
-		d->gid = pw ? pw->pw_gid : (gid_t)id;
-	} else {
-		d->uid = pw->pw_uid;
-		d->gid = pw->pw_gid;
-	}
+	if (run_lookup_user(r->o.user, &d->uid, &d->gid) < 0)
+		return -1;
 	d->change_id = true;
 	return 0;
 }

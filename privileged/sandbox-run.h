@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "privileged/spawn.h"
@@ -59,6 +60,24 @@ void run_opts_free(struct run_opts *o);
 /* Print "sandbox-run: what: strerror(err)" (err positive) to stderr. */
 void run_err(const char *what, int err);
 void run_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Names without a name service (sandbox-run-names.c): no NSS module is
+ * loaded into sandbox-run. USER is a name in /etc/passwd or a decimal uid
+ * (its /etc/passwd group, else the gid of the same number). Returns 0 with
+ * *ret_uid and *ret_gid set, or -1 after printing "sandbox-run: --user: ...". */
+int run_lookup_user(const char *user, uid_t *ret_uid, gid_t *ret_gid);
+
+struct run_addr { struct sockaddr_storage ss; socklen_t len; };
+/* HOST: a numeric IPv4 or IPv6 address (IPv6 may carry %scope), "localhost"
+ * (127.0.0.1 then ::1; refused with numeric_only), or empty or NULL (the
+ * wildcard: 0.0.0.0 then ::). family: AF_UNSPEC, AF_INET or AF_INET6 keeps
+ * only that family. port in host order. Returns how many of ret[2] were
+ * filled, or 0 when HOST is not one of these (then, unless numeric_only,
+ * run_refused_host() returns it). */
+int run_resolve(const char *host, unsigned port, int family, bool numeric_only,
+		struct run_addr ret[2]);
+/* The last host run_resolve refused (truncated to 63 bytes), or NULL. */
+const char *run_refused_host(void);
 
 /* What was applied, for -v and --json-status-fd (sandbox-run-status.c). */
 struct run_layers {
