@@ -281,15 +281,61 @@ static int build_fds(struct run *r)
 	return 0;
 }
 
+struct ll_rules {
+	struct ll_rule { const char *path; int fd; unsigned perms; uint64_t rights; } *a;
+	size_t n;
+	const struct sbx_landlock *l;
+};
+
 static int landlock_cb(const char *path, int root_fd, unsigned perms, void *ud)
 {
-	struct run *r = ud;
-	int e = sbx_landlock_add(r->landlock, root_fd, perms);
+	struct ll_rules *lr = ud;
+	struct ll_rule *a = realloc(lr->a, (lr->n + 1) * sizeof(*a));
 
-	(void)path;
-	if (e == 0)
-		r->layers.landlock_rules++;
-	return e;
+	if (!a)
+		return -ENOMEM;
+	a[lr->n] = (struct ll_rule){ path, root_fd, perms, sbx_landlock_rights(lr->l, perms) };
+	lr->a = a;
+	lr->n++;
+	return 0;
+}
+
+/* path lies strictly beneath dir (both absolute and normalised). */
+static bool path_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1)
+		return path[1] != '\0';
+	return !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/*
+ * A rule adds nothing to the ruleset when another rule holds every right
+ * of it on a directory above it (the default runtime: /usr/lib, the
+ * locales, zoneinfo and the program beneath the /usr grant). Leaving it out
+ * can only narrow what Landlock allows, never widen it: a Landlock rule
+ * grants its rights on its directory and everything beneath. The paths are
+ * the policy's rule paths. A canonical one (no symlink in it) lies beneath
+ * another rule's path only if that one is canonical too, so the other rule
+ * really is on an ancestor directory. A symlink's name rule (/lib,
+ * /usr/share/locale/locale.alias) may sit beneath a rule its target does
+ * not: the policy also holds the target's own rule, with every right of the
+ * name's, so leaving the name's out drops nothing either.
+ */
+static bool rule_covered(const struct ll_rules *lr, size_t i)
+{
+	const struct ll_rule *x = &lr->a[i];
+
+	for (size_t j = 0; j < lr->n; j++) {
+		const struct ll_rule *d = &lr->a[j];
+
+		if (j == i || (x->rights & ~d->rights))
+			continue;
+		if (path_beneath(x->path, d->path) || (!strcmp(x->path, d->path) && j < i))
+			return true;
+	}
+	return false;
 }
 
 static int build_landlock(struct run *r)
@@ -307,8 +353,19 @@ static int build_landlock(struct run *r)
 		return 0;
 	}
 	e = sbx_landlock_new(abi, &r->landlock);
-	if (e == 0)
-		e = policy_foreach_path(r->policy, landlock_cb, r);
+	if (e == 0) {
+		struct ll_rules lr = { .l = r->landlock };
+
+		e = policy_foreach_path(r->policy, landlock_cb, &lr);
+		for (size_t i = 0; e == 0 && i < lr.n; i++) {
+			if (rule_covered(&lr, i))
+				continue;
+			e = sbx_landlock_add(r->landlock, lr.a[i].fd, lr.a[i].perms);
+			if (e == 0)
+				r->layers.landlock_rules++;
+		}
+		free(lr.a);
+	}
 	if (e < 0) {
 		if (r->o.landlock == RUN_LANDLOCK_REQUIRE || !r->landlock)
 			return run_err("landlock", -e), -1;

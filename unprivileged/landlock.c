@@ -154,23 +154,45 @@ static uint64_t rights_for(unsigned perms)
 #define KNOWN_PERMS (SBX_PERM_READ | SBX_PERM_WRITE | SBX_PERM_CREATE | \
 		     SBX_PERM_DIR | SBX_PERM_EXEC | SBX_PERM_DEV)
 
+uint64_t sbx_landlock_rights(const struct sbx_landlock *l, unsigned perms)
+{
+	return l && !(perms & ~KNOWN_PERMS) ? rights_for(perms) & l->handled : 0;
+}
+
+static int add_rule(const struct sbx_landlock *l, struct ll_path_beneath_attr *pb)
+{
+	return syscall(__NR_landlock_add_rule, l->fd, LL_RULE_PATH_BENEATH, pb, 0) < 0 ? -errno : 0;
+}
+
 int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms)
 {
 	struct ll_path_beneath_attr pb;
 	struct stat st;
+	int r;
 
 	if (!l || (perms & ~KNOWN_PERMS))
 		return -EINVAL;
-	if (fstat(path_fd, &st) < 0)
-		return -errno;
 	pb.allowed_access = rights_for(perms) & l->handled;
-	if (!S_ISDIR(st.st_mode))
-		pb.allowed_access &= LL_FS_FILE;
 	if (pb.allowed_access == 0)
 		return 0;       /* nothing this ABI can grant there */
 	pb.parent_fd = path_fd;
-	if (syscall(__NR_landlock_add_rule, l->fd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
-		return -errno;
+	/* The kernel refuses (EINVAL) rights that only make sense on a
+	 * directory for anything else: only then look at what path_fd is
+	 * and keep the file rights. A directory, or file rights alone, need
+	 * no fstat (one syscall less per rule). */
+	r = add_rule(l, &pb);
+	if (r == -EINVAL && (pb.allowed_access & ~LL_FS_FILE)) {
+		if (fstat(path_fd, &st) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode))
+			return -EINVAL;
+		pb.allowed_access &= LL_FS_FILE;
+		if (pb.allowed_access == 0)
+			return 0;
+		r = add_rule(l, &pb);
+	}
+	if (r < 0)
+		return r;
 	l->nrules++;
 	return 0;
 }

@@ -35,6 +35,14 @@ int sbx_landlock_new(int abi, struct sbx_landlock **ret);
 int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms);
 
 /*
+ * The rights sbx_landlock_add() grants for perms beneath a directory (the
+ * LANDLOCK_ACCESS_FS_* bits this ruleset handles; a file gets a subset):
+ * to tell whether one rule adds anything to another. 0 for NULL l or
+ * unknown perm bits.
+ */
+uint64_t sbx_landlock_rights(const struct sbx_landlock *l, unsigned perms);
+
+/*
  * Enforce the ruleset on the calling thread (and its future children):
  * sets PR_SET_NO_NEW_PRIVS first (Landlock needs it without CAP_SYS_ADMIN).
  * Async-signal-safe (prctl + one syscall): for a forked child.
