@@ -26,6 +26,27 @@ static int helper_inodes(int n)
 	return 0;
 }
 
+/* Helper: the signals not at SIG_DFL, and those blocked. */
+static int helper_signals(void)
+{
+	sigset_t mask;
+
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	printf("not default:");
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
+			printf(" %d", s);
+	}
+	printf("; blocked:");
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&mask, s) == 1)
+			printf(" %d", s);
+	printf("\n");
+	return 0;
+}
+
 static char *const base_env[] = { "PATH=/usr/bin:/bin", "LISTEN_FDS=7", NULL };
 
 /* Run the helper with d (argv/path filled here), capture stdout. */
@@ -232,6 +253,43 @@ static void setid_threads_case(void)
 	pthread_join(th, NULL);
 }
 
+static void on_usr1(int s)
+{
+	(void)s;
+}
+
+/* Signals the caller caught, ignored (its own or inherited) or blocked are
+ * all back to default, unblocked, in the worker, real-time ones too
+ * (the child resets only what /proc/self/status says is not SIG_DFL). */
+static void signals_case(void)
+{
+	struct sigaction catch = { .sa_handler = on_usr1 }, ign = { .sa_handler = SIG_IGN };
+	struct sigaction old[4];
+	const int sigs[4] = { SIGUSR1, SIGHUP, SIGRTMIN + 3, SIGRTMAX };
+	char *argv[] = { (char *)"helper", (char *)"helper", (char *)"signals", NULL };
+	struct sbx_spawn_desc d;
+	struct spawn_error err;
+	sigset_t block, oldmask;
+	char out[512];
+
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], i == 0 ? &catch : &ign, &old[i]);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGRTMIN + 4);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	memset(&d, 0, sizeof(d));
+	d.chan_fd = -1;
+	d.landlock_fd = -1;
+	is_int(spawn_capture(&d, argv, out, sizeof(out), &err), 0, "signals: worker ran");
+	if (!ok(!strcmp(out, "not default:; blocked:\n"),
+		"caught, ignored (real-time too) and blocked signals: all default in the worker"))
+		diag("%s", out);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	for (int i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
 static void misc_cases(void)
 {
 	char *p = spawn_find_program("sh", "/nonexistent-sbx:/usr/bin:/bin");
@@ -256,6 +314,12 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		_exit(rc); /* no sanitizer exit-time checks inside the sandbox */
 	}
+	if (argc > 2 && !strcmp(argv[1], "helper") && !strcmp(argv[2], "signals")) {
+		int rc = helper_signals();
+
+		fflush(stdout);
+		_exit(rc);
+	}
 	CLI_HELPER_MAIN(argc, argv);
 	tap_start();
 	if (getenv("SBX_UNDER_VALGRIND"))
@@ -268,6 +332,7 @@ int main(int argc, char **argv)
 	}
 	error_cases();
 	setid_threads_case();
+	signals_case();
 	misc_cases();
 	return tap_done();
 }

@@ -197,13 +197,16 @@ int sbx_landlock_add(struct sbx_landlock *l, int path_fd, unsigned perms)
 	return 0;
 }
 
+int sbx_landlock_enforce_fd(int ruleset_fd)
+{
+	return syscall(__NR_landlock_restrict_self, ruleset_fd, 0) < 0 ? -errno : 0;
+}
+
 int sbx_landlock_restrict_fd(int ruleset_fd)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0) < 0)
-		return -errno;
-	return 0;
+	return sbx_landlock_enforce_fd(ruleset_fd);
 }
 
 int sbx_landlock_restrict(struct sbx_landlock *l)

@@ -64,6 +64,11 @@ int sbx_landlock_fd(const struct sbx_landlock *l);
  */
 int sbx_landlock_restrict_fd(int ruleset_fd);
 
+/* landlock_restrict_self(2) alone, for a caller that has just set
+ * PR_SET_NO_NEW_PRIVS itself (spawn's child). Async-signal-safe. Returns 0
+ * or its -errno. */
+int sbx_landlock_enforce_fd(int ruleset_fd);
+
 /* ABI the ruleset was built for, and the filesystem rights it handles
  * (LANDLOCK_ACCESS_FS_* bits). */
 int sbx_landlock_get_abi(const struct sbx_landlock *l);
