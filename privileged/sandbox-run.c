@@ -132,10 +132,9 @@ static int build_policy(struct run *r)
 		return run_err("runtime grants", -e), -1;
 	for (size_t i = 0; !r->o.no_default_grants &&
 			   i < sizeof(runtime_paths) / sizeof(runtime_paths[0]); i++) {
-		if (access(runtime_paths[i].path, F_OK) < 0)
-			continue;
+		/* Absent here (ENOENT, ENOTDIR) is fine: no access() first. */
 		e = sbx_policy_add_path(r->policy, runtime_paths[i].path, runtime_paths[i].perms);
-		if (e < 0 && e != -ENOENT)
+		if (e < 0 && e != -ENOENT && e != -ENOTDIR)
 			return run_errx("runtime grants: %s: %s", runtime_paths[i].path,
 					strerror(-e)), -1;
 	}
