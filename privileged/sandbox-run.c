@@ -11,8 +11,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include <sbx/broker.h>
 #include <sbx/policy.h>
@@ -26,7 +29,8 @@
 extern char **environ;
 
 /* The read-only runtime every dynamically linked program needs, on top of
- * notify_default_grants (loader, libraries, locales, time zones, devices). */
+ * notify_grants (loader, libraries, locales, time zones, devices), which
+ * build_policy adds after these, less what these cover. */
 static const struct run_path runtime_paths[] = {
 	{ "/usr", SBX_PERM_READ | SBX_PERM_DIR | SBX_PERM_EXEC },
 	{ "/bin", SBX_PERM_READ | SBX_PERM_DIR | SBX_PERM_EXEC },
@@ -93,6 +97,80 @@ static void hint_refused(const char *opt)
 		run_errx("%s: '%s' %s", opt, h, no_lookup);
 }
 
+/* path lies strictly beneath dir (both absolute and normalised). */
+static bool path_beneath(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1)
+		return path[1] != '\0';
+	return !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* The rule the broker would decide path by (the longest one at or above
+ * it), as grant_covered() needs it. */
+struct cover {
+	const char *path;
+	size_t len;             /* of the best rule so far; 0: none */
+	int fd;
+	unsigned perms;
+};
+
+static int cover_cb(const char *rule, int root_fd, unsigned perms, void *ud)
+{
+	struct cover *c = ud;
+	size_t n = strlen(rule);
+
+	if (n > c->len && (!strcmp(c->path, rule) || path_beneath(c->path, rule))) {
+		c->len = n;
+		c->fd = root_fd;
+		c->perms = perms;
+	}
+	return 0;
+}
+
+/*
+ * A grant of path with perms adds nothing when the rule that decides path
+ * without it (the longest rule at or above it) already has every perm of
+ * it, and path resolves beneath that rule's root the way the broker
+ * resolves a request (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS):
+ * then every request under path is decided alike, and Landlock rights are
+ * the same (that rule's rights cover everything beneath it). The runtime
+ * beneath /usr (/usr/lib, locales, zoneinfo) and the program are the usual
+ * case: one openat2 instead of a grant's opens, /proc reads and fds. A name
+ * that leaves the rule (/usr/share/locale/locale.alias, an absolute
+ * symlink) fails the openat2 and is granted as before. path must be
+ * absolute and normalised.
+ */
+static bool grant_covered(const struct sbx_policy *p, const char *path, unsigned perms)
+{
+	struct cover c = { .path = path, .fd = -1 };
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	long fd;
+
+	(void)policy_foreach_path(p, cover_cb, &c);
+	if (!c.len || (perms & ~c.perms))
+		return false;
+	if (path[c.len] == '\0')
+		return true;            /* that very rule: adding would merge nothing */
+	fd = syscall(SYS_openat2, c.fd, path + (c.len == 1 ? 1 : c.len + 1), &how, sizeof(how));
+	if (fd < 0)
+		return false;           /* absent, leaves the rule, no openat2: grant it */
+	close((int)fd);
+	return true;
+}
+
+/* An absolute path with no "//", "." or ".." component, no trailing '/'
+ * (what the policy's normalisation leaves as is). */
+static bool plain_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return path[0] == '/' && n > 1 && path[n - 1] != '/' && !strstr(path, "//") &&
+	       !strstr(path, "/.");
+}
+
 static int build_policy(struct run *r)
 {
 	char errbuf[512];
@@ -127,9 +205,8 @@ static int build_policy(struct run *r)
 			return hint_refused("--connect"), -1;
 		}
 	}
-	e = r->o.no_default_grants ? 0 : notify_default_grants(r->policy);
-	if (e < 0)
-		return run_err("runtime grants", -e), -1;
+	/* /usr and the rest of the runtime first: the default grants beneath
+	 * it (notify_default_grants' list) are then covered, not granted. */
 	for (size_t i = 0; !r->o.no_default_grants &&
 			   i < sizeof(runtime_paths) / sizeof(runtime_paths[0]); i++) {
 		/* Absent here (ENOENT, ENOTDIR) is fine: no access() first. */
@@ -138,8 +215,18 @@ static int build_policy(struct run *r)
 			return run_errx("runtime grants: %s: %s", runtime_paths[i].path,
 					strerror(-e)), -1;
 	}
-	if (r->path) {
-		/* The program itself may be run (and read by the loader). */
+	for (const struct notify_grant *g = notify_grants; !r->o.no_default_grants && g->path; g++) {
+		if (grant_covered(r->policy, g->path, g->perms))
+			continue;
+		e = sbx_policy_add_path(r->policy, g->path, g->perms);
+		/* Absent here, or already granted by the user (as notify_default_grants). */
+		if (e < 0 && e != -ENOENT && e != -ENOTDIR && e != -EEXIST)
+			return run_errx("runtime grants: %s: %s", g->path, strerror(-e)), -1;
+	}
+	/* The program itself may be run (and read by the loader): nothing to
+	 * add when a rule above it grants that already (/usr/bin/...). */
+	if (r->path && !(plain_path(r->path) &&
+			 grant_covered(r->policy, r->path, SBX_PERM_READ | SBX_PERM_EXEC))) {
 		char *abs = realpath(r->path, NULL);
 
 		e = abs ? sbx_policy_add_path(r->policy, abs, SBX_PERM_READ | SBX_PERM_EXEC) : -errno;
@@ -297,16 +384,6 @@ static int landlock_cb(const char *path, int root_fd, unsigned perms, void *ud)
 	lr->a = a;
 	lr->n++;
 	return 0;
-}
-
-/* path lies strictly beneath dir (both absolute and normalised). */
-static bool path_beneath(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n == 1)
-		return path[1] != '\0';
-	return !strncmp(path, dir, n) && path[n] == '/';
 }
 
 /*
