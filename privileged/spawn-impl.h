@@ -15,7 +15,9 @@ enum {
 
 struct spawn_prep {
 	const struct sbx_spawn_desc *d;
-	char **envp;                /* malloc'ed: base env + ours */
+	char **envp;                /* malloc'ed array: base env (the caller's
+	                             * strings) + ours (malloc'ed) */
+	size_t env_own;             /* envp[env_own..] are ours to free */
 	char *listen_pid;           /* digits buffer inside envp's LISTEN_PID entry */
 	size_t listen_pid_len;      /* room in listen_pid, NUL included */
 	int status_fd;              /* child's end of the status socket */

@@ -29,17 +29,20 @@ static bool env_is_ours(const char *e)
 	return false;
 }
 
-static void free_env(char **envp)
+/* envp[0..own) are the caller's strings (borrowed), envp[own..] ours. */
+static void free_env(char **envp, size_t own)
 {
 	if (!envp)
 		return;
-	for (char **e = envp; *e; e++)
+	for (char **e = envp + own; *e; e++)
 		free(*e);
 	free(envp);
 }
 
-/* Base environment minus ours, plus LISTEN_* and SBX_FD. LISTEN_PID gets a
- * placeholder the child overwrites with its own pid. */
+/* Base environment minus ours, plus LISTEN_* and SBX_FD. The base strings
+ * are the caller's, only pointed to (they outlive the spawn: the child
+ * execs before sbx_spawn returns); LISTEN_PID gets a placeholder of our
+ * own that the child overwrites with its pid. */
 static int build_env(struct spawn_prep *p)
 {
 	const struct sbx_spawn_desc *d = p->d;
@@ -52,12 +55,10 @@ static int build_env(struct spawn_prep *p)
 	envp = calloc(nbase + 5, sizeof(*envp));
 	if (!envp)
 		return -ENOMEM;
-	for (char *const *e = d->envp; e && *e; e++) {
-		if (env_is_ours(*e))
-			continue;
-		if (!(envp[n++] = strdup(*e)))
-			goto nomem;
-	}
+	for (char *const *e = d->envp; e && *e; e++)
+		if (!env_is_ours(*e))
+			envp[n++] = *e;
+	p->env_own = n;
 	if (d->nfds) {
 		for (size_t i = 0; i < d->nfds; i++)
 			names += strlen(d->fds[i].name) + 1;
@@ -85,7 +86,7 @@ static int build_env(struct spawn_prep *p)
 nomem_unset:
 	envp[n - 1] = NULL;
 nomem:
-	free_env(envp);
+	free_env(envp, p->env_own);
 	return -ENOMEM;
 }
 
@@ -143,7 +144,7 @@ static int prepare(const struct sbx_spawn_desc *d, struct spawn_prep *p)
 		return r;
 	r = sbx_socketpair(sv);
 	if (r < 0) {
-		free_env(p->envp);
+		free_env(p->envp, p->env_own);
 		return r;
 	}
 	p->parent_status_fd = sv[0];
@@ -153,7 +154,7 @@ static int prepare(const struct sbx_spawn_desc *d, struct spawn_prep *p)
 
 static void unprepare(struct spawn_prep *p)
 {
-	free_env(p->envp);
+	free_env(p->envp, p->env_own);
 	p->envp = NULL;
 	if (p->status_fd >= 0)
 		close(p->status_fd);
