@@ -134,8 +134,12 @@ static int cover_cb(const char *rule, int root_fd, unsigned perms, void *ud)
  * without it (the longest rule at or above it) already has every perm of
  * it, and path resolves beneath that rule's root the way the broker
  * resolves a request (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS):
- * then every request under path is decided alike, and Landlock rights are
- * the same (that rule's rights cover everything beneath it). The runtime
+ * then requests under path are decided by that rule. Longest-match would
+ * have decided them by the grant's own, smaller set: a default grant of RO
+ * beneath /usr (zoneinfo, locales, gconv) thus gets /usr's exec too, as
+ * everything else under /usr already has. Default grants mean to add, not
+ * to fence off, so that is the intended reading; Landlock rights are a
+ * union along the path and do not change at all. The runtime
  * beneath /usr (/usr/lib, locales, zoneinfo) and the program are the usual
  * case: one openat2 instead of a grant's opens, /proc reads and fds. A name
  * that leaves the rule (/usr/share/locale/locale.alias, an absolute
