@@ -319,7 +319,7 @@ static int run_set(const char *label)
 static bool nodev_tree(void)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("sbx-bench", dir, "tmpfs", MS_NODEV | MS_NOSUID, "mode=0755") < 0)
 		return false;
 	return true;

@@ -213,7 +213,7 @@ static bool nodev_jail(void)
 {
 	if (geteuid() != 0)
 		return false;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return false;
 	if (mount("sbx-nodev", T(""), "tmpfs", MS_NODEV | MS_NOSUID, "mode=0755") < 0)
 		return false;
