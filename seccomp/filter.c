@@ -86,6 +86,18 @@ static int add(struct build *b, uint32_t act, int nr, unsigned n, const struct s
 	return r;
 }
 
+/* libseccomp's SCMP_An() macros leave datum_b out of their compound
+ * literal for two-operand comparisons (clang's -Wmissing-field-initializers);
+ * the same struct, every field named. For SCMP_CMP_MASKED_EQ a is the mask
+ * and b the value, as in the macros. */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a,
+				   scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = { .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+
+	return c;
+}
+
 static int add_name(struct build *b, uint32_t act, const char *name, unsigned n,
 		    const struct scmp_arg_cmp *c)
 {
@@ -157,10 +169,10 @@ static int add_default(struct build *b)
 	/* clone without namespace flags; clone3 hides its flags in memory:
 	 * ENOSYS makes libc fall back to clone. unshare(CLONE_FILES|CLONE_FS...)
 	 * stays allowed. */
-	c[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
+	c[0] = arg_cmp(0, SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "clone", 1, c)) < 0)
 		return r;
-	c[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS | CLONE_NEWTIME, 0);
+	c[0] = arg_cmp(0, SCMP_CMP_MASKED_EQ, NS_FLAGS | CLONE_NEWTIME, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "unshare", 1, c)) < 0)
 		return r;
 	if ((r = add_name(b, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL)) < 0)
@@ -175,10 +187,10 @@ static int add_default(struct build *b)
 	}
 
 	/* personality: PER_LINUX, and the 0xffffffff query. */
-	c[0] = SCMP_A0(SCMP_CMP_EQ, 0);
+	c[0] = arg_cmp(0, SCMP_CMP_EQ, 0, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "personality", 1, c)) < 0)
 		return r;
-	c[0] = SCMP_A0(SCMP_CMP_EQ, 0xffffffffu);
+	c[0] = arg_cmp(0, SCMP_CMP_EQ, 0xffffffffu, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "personality", 1, c)) < 0)
 		return r;
 
@@ -186,7 +198,7 @@ static int add_default(struct build *b)
 	 * SOCK_RAW) and NETLINK_ROUTE only with allow_net; AF_PACKET never.
 	 * Equality on the whole 64-bit argument: junk in the upper half is
 	 * refused, never let through. */
-	c[0] = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	c[0] = arg_cmp(0, SCMP_CMP_EQ, AF_UNIX, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "socket", 1, c)) < 0 ||
 	    (r = add_name(b, SCMP_ACT_ALLOW, "socketpair", 1, c)) < 0)
 		return r;
@@ -196,13 +208,13 @@ static int add_default(struct build *b)
 
 		for (size_t i = 0; i < 2; i++)
 			for (size_t j = 0; j < 2; j++) {
-				c[0] = SCMP_A0(SCMP_CMP_EQ, fams[i]);
-				c[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, types[j]);
+				c[0] = arg_cmp(0, SCMP_CMP_EQ, fams[i], 0);
+				c[1] = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xf, types[j]);
 				if ((r = add_name(b, SCMP_ACT_ALLOW, "socket", 2, c)) < 0)
 					return r;
 			}
-		c[0] = SCMP_A0(SCMP_CMP_EQ, AF_NETLINK);
-		c[1] = SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE);
+		c[0] = arg_cmp(0, SCMP_CMP_EQ, AF_NETLINK, 0);
+		c[1] = arg_cmp(2, SCMP_CMP_EQ, NETLINK_ROUTE, 0);
 		if ((r = add_name(b, SCMP_ACT_ALLOW, "socket", 2, c)) < 0)
 			return r;
 	}
@@ -218,17 +230,17 @@ static int add_strict(struct build *b, pid_t self)
 	if ((r = add_list(b, SCMP_ACT_ALLOW, sbx_profile_strict_allow)) < 0)
 		return r;
 	/* glibc's fstat is newfstatat(fd, "", st, AT_EMPTY_PATH). */
-	c[0] = SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
+	c[0] = arg_cmp(3, SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "newfstatat", 1, c)) < 0)
 		return r;
 	/* getrlimit as prlimit64(0, res, NULL, old): reading only. */
-	c[0] = SCMP_A2(SCMP_CMP_EQ, 0);
+	c[0] = arg_cmp(2, SCMP_CMP_EQ, 0, 0);
 	if ((r = add_name(b, SCMP_ACT_ALLOW, "prlimit64", 1, c)) < 0)
 		return r;
 	if (s->chan_fd >= 0) {
 		/* fds enter only here, and only close-on-exec. */
-		c[0] = SCMP_A0(SCMP_CMP_EQ, (uint64_t)s->chan_fd);
-		c[1] = SCMP_A2(SCMP_CMP_MASKED_EQ, MSG_CMSG_CLOEXEC, MSG_CMSG_CLOEXEC);
+		c[0] = arg_cmp(0, SCMP_CMP_EQ, (uint64_t)s->chan_fd, 0);
+		c[1] = arg_cmp(2, SCMP_CMP_MASKED_EQ, MSG_CMSG_CLOEXEC, MSG_CMSG_CLOEXEC);
 		if ((r = add_name(b, SCMP_ACT_ALLOW, "recvmsg", 2, c)) < 0)
 			return r;
 		if ((r = add_name(b, SCMP_ACT_ALLOW, "sendmsg", 1, c)) < 0)
@@ -239,7 +251,7 @@ static int add_strict(struct build *b, pid_t self)
 	}
 	if (self > 0) {
 		/* abort(): signals to itself only. */
-		c[0] = SCMP_A0(SCMP_CMP_EQ, (uint64_t)self);
+		c[0] = arg_cmp(0, SCMP_CMP_EQ, (uint64_t)self, 0);
 		if ((r = add_name(b, SCMP_ACT_ALLOW, "tgkill", 1, c)) < 0 ||
 		    (r = add_name(b, SCMP_ACT_ALLOW, "kill", 1, c)) < 0)
 			return r;
