@@ -115,6 +115,10 @@ int policy_openat_beneath(int root, const char *path, int flags, mode_t mode);
  * (RESOLVE_NO_XDEV): fd, -errno (EXDEV for an escape or a mount crossing),
  * or -ENOSYS when openat2 is missing (no user-space walk here). */
 int policy_openat_same_mount(int root, const char *path, int flags);
+/* An O_PATH | O_CLOEXEC fd of path if the kernel resolves it without
+ * meeting a symlink (RESOLVE_NO_SYMLINKS); -ELOOP when it meets one,
+ * -ENOSYS without openat2, or another -errno. */
+int policy_open_symlink_free(const char *path);
 /* Tests: use the user-space walk even when openat2 exists (or stop). */
 void policy_force_fallback(bool on);
 

@@ -16,6 +16,13 @@ int policy_foreach_path(const struct sbx_policy *p,
 			int (*cb)(const char *path, int root_fd, unsigned perms, void *ud),
 			void *ud);
 
+/* A grant of path (absolute, normalised) with perms would add nothing: the
+ * rule that decides path now (the longest at or above it) has every perm
+ * of it, and path resolves beneath that rule's root as a request would
+ * (so a symlink leaving the rule is not covered). Requests under path are
+ * then decided by that rule's perms, a superset of perms. */
+bool policy_covers(const struct sbx_policy *p, const char *path, unsigned perms);
+
 /* Call cb for every named fd (in the order added); fd is the policy's own
  * copy (borrowed, close-on-exec: dup it to pass it on). Same stop rule. */
 int policy_foreach_fd(const struct sbx_policy *p,

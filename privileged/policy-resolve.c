@@ -273,3 +273,14 @@ int policy_openat_same_mount(int root, const char *path, int flags)
 	r = syscall(SYS_openat2, root, path, &how, sizeof(how));
 	return r >= 0 ? (int)r : -errno;
 }
+
+int policy_open_symlink_free(const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	long r;
+
+	if (atomic_load(&have_openat2) < 0)
+		return -ENOSYS;
+	r = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	return r >= 0 ? (int)r : -errno;
+}

@@ -12,10 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <linux/openat2.h>
 
 #include <sbx/proto.h>
 
@@ -240,18 +237,17 @@ static char *fd_realpath(const struct sbx_policy *p, int fd, const char *path)
  */
 static int open_grant(const struct sbx_policy *p, const char *norm, char **ret_real)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-	long fd = syscall(SYS_openat2, AT_FDCWD, norm, &how, sizeof(how));
+	int fd = policy_open_symlink_free(norm);
 
 	if (fd >= 0) {
 		*ret_real = strdup(norm);
-		return (int)fd;
+		return fd;
 	}
 	fd = open(norm, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	*ret_real = fd_realpath(p, (int)fd, norm);
-	return (int)fd;
+	*ret_real = fd_realpath(p, fd, norm);
+	return fd;
 }
 
 SBX_EXPORT int sbx_policy_add_path(struct sbx_policy *p, const char *path, unsigned perms)
@@ -335,6 +331,23 @@ const struct policy_rule *policy_match(const struct sbx_policy *p, const char *p
 		*rest = s;
 	}
 	return best;
+}
+
+bool policy_covers(const struct sbx_policy *p, const char *path, unsigned perms)
+{
+	const char *rest;
+	const struct policy_rule *rule = policy_match(p, path, &rest);
+	int fd;
+
+	if (!rule || (perms & ~rule->perms))
+		return false;
+	if (!*rest)
+		return true; /* that very rule: adding would only merge perms */
+	fd = policy_openat_beneath(rule->root_fd, rest, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false; /* absent, or leaves the rule: a grant of its own */
+	close(fd);
+	return true;
 }
 
 const struct policy_fd *policy_find_fd(const struct sbx_policy *p, const char *name)

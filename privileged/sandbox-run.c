@@ -11,11 +11,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <linux/openat2.h>
 
 #include <sbx/broker.h>
 #include <sbx/policy.h>
@@ -107,63 +104,6 @@ static bool path_beneath(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && path[n] == '/';
 }
 
-/* The rule the broker would decide path by (the longest one at or above
- * it), as grant_covered() needs it. */
-struct cover {
-	const char *path;
-	size_t len;             /* of the best rule so far; 0: none */
-	int fd;
-	unsigned perms;
-};
-
-static int cover_cb(const char *rule, int root_fd, unsigned perms, void *ud)
-{
-	struct cover *c = ud;
-	size_t n = strlen(rule);
-
-	if (n > c->len && (!strcmp(c->path, rule) || path_beneath(c->path, rule))) {
-		c->len = n;
-		c->fd = root_fd;
-		c->perms = perms;
-	}
-	return 0;
-}
-
-/*
- * A grant of path with perms adds nothing when the rule that decides path
- * without it (the longest rule at or above it) already has every perm of
- * it, and path resolves beneath that rule's root the way the broker
- * resolves a request (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS):
- * then requests under path are decided by that rule. Longest-match would
- * have decided them by the grant's own, smaller set: a default grant of RO
- * beneath /usr (zoneinfo, locales, gconv) thus gets /usr's exec too, as
- * everything else under /usr already has. Default grants mean to add, not
- * to fence off, so that is the intended reading; Landlock rights are a
- * union along the path and do not change at all. The runtime
- * beneath /usr (/usr/lib, locales, zoneinfo) and the program are the usual
- * case: one openat2 instead of a grant's opens, /proc reads and fds. A name
- * that leaves the rule (/usr/share/locale/locale.alias, an absolute
- * symlink) fails the openat2 and is granted as before. path must be
- * absolute and normalised.
- */
-static bool grant_covered(const struct sbx_policy *p, const char *path, unsigned perms)
-{
-	struct cover c = { .path = path, .fd = -1 };
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
-	long fd;
-
-	(void)policy_foreach_path(p, cover_cb, &c);
-	if (!c.len || (perms & ~c.perms))
-		return false;
-	if (path[c.len] == '\0')
-		return true;            /* that very rule: adding would merge nothing */
-	fd = syscall(SYS_openat2, c.fd, path + (c.len == 1 ? 1 : c.len + 1), &how, sizeof(how));
-	if (fd < 0)
-		return false;           /* absent, leaves the rule, no openat2: grant it */
-	close((int)fd);
-	return true;
-}
 
 /* An absolute path with no "//", "." or ".." component, no trailing '/'
  * (what the policy's normalisation leaves as is). */
@@ -210,7 +150,12 @@ static int build_policy(struct run *r)
 		}
 	}
 	/* /usr and the rest of the runtime first: the default grants beneath
-	 * it (notify_default_grants' list) are then covered, not granted. */
+	 * it (notify_default_grants' list) are then covered, not granted, one
+	 * beneath-open each instead of a grant's opens, /proc reads and fds.
+	 * A covered read-only grant (zoneinfo, locales, gconv) is then decided
+	 * by /usr's perms and gets its exec too, as the rest of /usr has:
+	 * default grants mean to add, not to fence off. Landlock rights are a
+	 * union along the path and do not change. */
 	for (size_t i = 0; !r->o.no_default_grants &&
 			   i < sizeof(runtime_paths) / sizeof(runtime_paths[0]); i++) {
 		/* Absent here (ENOENT, ENOTDIR) is fine: no access() first. */
@@ -220,7 +165,7 @@ static int build_policy(struct run *r)
 					strerror(-e)), -1;
 	}
 	for (const struct notify_grant *g = notify_grants; !r->o.no_default_grants && g->path; g++) {
-		if (grant_covered(r->policy, g->path, g->perms))
+		if (policy_covers(r->policy, g->path, g->perms))
 			continue;
 		e = sbx_policy_add_path(r->policy, g->path, g->perms);
 		/* Absent here, or already granted by the user (as notify_default_grants). */
@@ -230,7 +175,7 @@ static int build_policy(struct run *r)
 	/* The program itself may be run (and read by the loader): nothing to
 	 * add when a rule above it grants that already (/usr/bin/...). */
 	if (r->path && !(plain_path(r->path) &&
-			 grant_covered(r->policy, r->path, SBX_PERM_READ | SBX_PERM_EXEC))) {
+			 policy_covers(r->policy, r->path, SBX_PERM_READ | SBX_PERM_EXEC))) {
 		char *abs = realpath(r->path, NULL);
 
 		e = abs ? sbx_policy_add_path(r->policy, abs, SBX_PERM_READ | SBX_PERM_EXEC) : -errno;
