@@ -72,15 +72,6 @@ static pid_t fork_child(struct sbx_broker *b, int (*fn)(int sock, void *arg), vo
 	return pid;
 }
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			tap_bail("waitpid");
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* The child side of a hostile case: send, expect the refusal, then EOF. */
 static int hostile_exchange(int sock, const struct hostile *h, struct sbx_msg *m)
@@ -161,7 +152,7 @@ static void hostile_case(struct sbx_broker *b, const struct hostile *h)
 	pid = fork_child(b, send_hostile, (void *)h);
 	is_int(sbx_broker_serve(b), 0, "%s: serve returned", h->what);
 	is_int(sbx_broker_children(b), 0, "%s: child dropped", h->what);
-	st = reap(pid);
+	st = tap_reap(pid);
 	if (st == 50) {
 		ok(1, "%s: the kernel refused the fds at sendmsg (SO_PASSRIGHTS)", h->what);
 		ok(fd_same(&before), "%s: broker fd table unchanged", h->what);
@@ -252,7 +243,7 @@ static void dying_cases(struct sbx_broker *b)
 		fd_snapshot(&before);
 		pid = fork_child(b, die_mid_request, k ? (void *)1 : NULL);
 		/* Make sure it is gone before the broker looks. */
-		reap(pid);
+		tap_reap(pid);
 		is_int(sbx_broker_serve(b), 0, "dies mid-request (%s): serve returned",
 		       k ? "SIGKILL" : "exit");
 		is_int(sbx_broker_children(b), 0, "dies mid-request (%s): child dropped",
@@ -290,7 +281,7 @@ static void never_reads_case(struct sbx_broker *b)
 	fd_snapshot(&before);
 	pid = fork_child(b, never_reads, NULL);
 	is_int(sbx_broker_serve(b), 0, "never reads: serve returned (did not block)");
-	is_int(reap(pid), 0, "never reads: the child was dropped (its sends fail)");
+	is_int(tap_reap(pid), 0, "never reads: the child was dropped (its sends fail)");
 	ok(fd_same(&before), "never reads: broker fd table restored");
 	ok(audit_has(afd, "\"request\":\"reply\"") && audit_has(afd, "EAGAIN"),
 	   "never reads: audited as a drop on EAGAIN");
@@ -362,7 +353,7 @@ static void flood_case(struct sbx_broker *b)
 	ok(kill(fl, 0) == 0 && sbx_broker_children(b) >= 1, "flood: the flooding child is still served");
 	kill(fl, SIGKILL);
 	is_int(sbx_broker_serve(b), 0, "flood: serve returned once both left");
-	reap(fl);
+	tap_reap(fl);
 	ok(fd_same(&before), "flood: broker fd table restored");
 }
 

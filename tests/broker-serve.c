@@ -66,15 +66,6 @@ static pid_t start_child(struct sbx_broker *b, child_fn fn, void *arg)
 	return pid;
 }
 
-static int reap(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			tap_bail("waitpid");
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* Runs one child to completion under sbx_broker_serve. */
 static void run_case(struct sbx_broker *b, const char *what, child_fn fn, void *arg)
@@ -87,7 +78,7 @@ static void run_case(struct sbx_broker *b, const char *what, child_fn fn, void *
 	pid = start_child(b, fn, arg);
 	r = sbx_broker_serve(b);
 	is_int(r, 0, "%s: serve returned when the child left", what);
-	is_int(reap(pid), 0, "%s: the child's checks passed", what);
+	is_int(tap_reap(pid), 0, "%s: the child's checks passed", what);
 	if (kept_fd >= 0) {
 		kept_seen += fd_is_cloexec(kept_fd);
 		close(kept_fd);
@@ -302,7 +293,7 @@ static void external_loop(struct sbx_broker *b)
 	}
 	is_int(bad, 0, "poll loop: the broker fd polled readable, dispatch(0) never failed");
 	is_int(sbx_broker_children(b), 0, "poll loop: the child was served and left");
-	is_int(reap(pid), 0, "poll loop: the child got its three files");
+	is_int(tap_reap(pid), 0, "poll loop: the child got its three files");
 	ok(fd_same(&before), "poll loop: broker fd table restored");
 	is_int(sbx_broker_dispatch(b, 0), 0, "poll loop: dispatch(0) with nothing to do returns 0");
 }

@@ -170,7 +170,7 @@ static void broker_full(struct sbx_broker *b, int audit)
 	ok(grep_file(audit, "\"request\":\"reply\",\"verdict\":\"drop\",\"errno\":\"EAGAIN\""),
 	   "full buffer: the drop is audited as a reply EAGAIN");
 	kill(nr, SIGKILL);
-	is_int(soak_reap(nr), 128 + SIGKILL, "full buffer: the non-reader reaped");
+	is_int(tap_reap(nr), 128 + SIGKILL, "full buffer: the non-reader reaped");
 	close(pfd[0]);
 	a.want = 1;
 	for (int i = 0; i < 1000 && seq_served - served < 100; i++)
@@ -178,7 +178,7 @@ static void broker_full(struct sbx_broker *b, int audit)
 	ok(seq_served - served >= 100, "full buffer: the other child was served meanwhile");
 	stop_seq = true;
 	is_int(sbx_broker_serve(b), 0, "full buffer: served until the other child left");
-	is_int(soak_reap(byst), 0, "full buffer: the other child saw every reply in order");
+	is_int(tap_reap(byst), 0, "full buffer: the other child saw every reply in order");
 	ok(fd_same(&before), "full buffer: broker fd table restored");
 }
 
@@ -269,7 +269,7 @@ static void client_full(void)
 	if (r == 1 && sbx_msg_send(sock, REPLY_OK, m->id, NULL, 0, NULL, 0) < 0)
 		tap_bail("reply");
 	sbx_msg_clear(m);
-	is_int(soak_reap(pid), 0, "client full: the child's checks passed, the next call worked");
+	is_int(tap_reap(pid), 0, "client full: the child's checks passed, the next call worked");
 	close(sock);
 	close(sp[0]);
 	free(m);
@@ -338,10 +338,10 @@ static void broker_storm(struct sbx_broker *b)
 		kids[i] = soak_fork(b, -1, seq_child, &nreq, NULL);
 	is_int(sbx_broker_serve(b), 0, "broker storm: serve went on through EINTR");
 	kill(hammer, SIGKILL);
-	soak_reap(hammer);
+	tap_reap(hammer);
 	signal(SIGUSR1, SIG_IGN);
 	for (unsigned i = 0; i < n; i++) {
-		int st = soak_reap(kids[i]);
+		int st = tap_reap(kids[i]);
 
 		good += st == 0;
 		if (st)
@@ -450,8 +450,8 @@ static void client_storm(struct sbx_broker *b)
 	hammer = start_hammer(kid);
 	is_int(sbx_broker_serve(b), 0, "client storm: served until the child left");
 	kill(hammer, SIGKILL);
-	soak_reap(hammer);
-	is_int(soak_reap(kid), 0, "client storm: every request got one correct reply");
+	tap_reap(hammer);
+	is_int(tap_reap(kid), 0, "client storm: every request got one correct reply");
 	is_int(seq_served, nreq, "client storm: exactly %u requests served", nreq);
 	diag("client storm: %u SIGUSR1 handled by the client", *client_hits);
 	munmap(shm, 4096);

@@ -190,7 +190,7 @@ static void random_kills(void)
 			settled++;
 		else
 			diag("round %u (%s): the killed child is still served", i, kind_name[k]);
-		soak_reap(v);
+		tap_reap(v);
 		if (fd_same(&base))
 			restored++;
 		else
@@ -205,7 +205,7 @@ static void random_kills(void)
 	   served_during);
 	stop_bystander = true;
 	ok(settle(b, 0), "random kills: the bystander was told to stop and left");
-	is_int(soak_reap(byst), 0, "random kills: the bystander saw every reply, in order");
+	is_int(tap_reap(byst), 0, "random kills: the bystander saw every reply, in order");
 	sbx_broker_free(b);
 	sbx_policy_free(p);
 	ok(fd_same(&start), "random kills: fd table as before the case");
@@ -317,7 +317,7 @@ static void check_orphan_dies(const char *what, pid_t worker, bool brokered)
 		       what);
 	else {
 		kill(worker, SIGKILL);
-		soak_reap(worker);
+		tap_reap(worker);
 		skip(1, "worker did not die");
 	}
 }
@@ -349,14 +349,14 @@ static void sandbox_run_killed(void)
 	a.parent = sr;
 	if (!soak_wait_for(find_child, &a)) {
 		kill(sr, SIGKILL);
-		soak_reap(sr);
+		tap_reap(sr);
 		ok(0, "sandbox-run: its worker (sleep) appeared");
 		skip(3, "no worker");
 		return;
 	}
 	ok(1, "sandbox-run: its worker (sleep, pid %d) appeared", (int)a.found);
 	kill(sr, SIGKILL);
-	soak_reap(sr);
+	tap_reap(sr);
 	check_orphan_dies("sandbox-run", a.found, true);
 	ok(fd_same(&before), "sandbox-run killed: fd table unchanged");
 }
@@ -403,7 +403,7 @@ static void sandbox_run_killed_early(void)
 		}
 		nanosleep(&ts, NULL);
 		kill(sr, SIGKILL);
-		soak_reap(sr);
+		tap_reap(sr);
 		if (soak_wait_for(no_child_left, &orphans)) {
 			clean++;
 			continue;
@@ -415,7 +415,7 @@ static void sandbox_run_killed_early(void)
 
 			if (find_child(&a)) {
 				kill(a.found, SIGKILL);
-				soak_reap(a.found);
+				tap_reap(a.found);
 			}
 		}
 	}
@@ -461,7 +461,7 @@ static void spawn_parent_killed(void)
 	if (read(pfd[0], &worker, sizeof(worker)) != sizeof(worker)) {
 		close(pfd[0]);
 		ok(0, "sbx_spawn: the intermediate parent started a worker (exit %d)",
-		   soak_reap(mid));
+		   tap_reap(mid));
 		skip(3, "no worker");
 		return;
 	}
@@ -470,7 +470,7 @@ static void spawn_parent_killed(void)
 	ok(soak_wait_for(find_child, &a) && a.found == worker,
 	   "sbx_spawn: worker %d running sleep under its parent", (int)worker);
 	kill(mid, SIGKILL);
-	soak_reap(mid);
+	tap_reap(mid);
 	check_orphan_dies("sbx_spawn", worker, false);
 	ok(fd_same(&before), "parent killed: fd table unchanged");
 }

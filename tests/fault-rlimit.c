@@ -252,7 +252,7 @@ static void broker_limit(struct sbx_broker *b, int audit)
 	       "broker at the limit: an fd-carrying request is answered EMFILE, child kept");
 	ok(grep_file(audit, "\"verdict\":\"deny\",\"errno\":\"EMFILE\""),
 	   "broker at the limit: the refusal is audited with EMFILE");
-	is_int(soak_reap(pid), 0, "broker at the limit: the child saw every answer");
+	is_int(tap_reap(pid), 0, "broker at the limit: the child saw every answer");
 	serve_one(b); /* the child's EOF */
 	is_int(sbx_broker_children(b), 0, "broker at the limit: the child is gone after its exit");
 	close(pfd[0]);
@@ -269,7 +269,7 @@ static void broker_limit(struct sbx_broker *b, int audit)
 		restore_limit();
 		is_int(r, 0, "recovery: a child is accepted at the limit (EOF watch only)");
 		is_int(sbx_broker_serve(b), 0, "recovery: served until the child left");
-		is_int(soak_reap(pid), 0, "recovery: open, get and an fd-carrying request work again");
+		is_int(tap_reap(pid), 0, "recovery: open, get and an fd-carrying request work again");
 	}
 	ok(fd_same(&before), "recovery: fd table restored");
 }
@@ -322,7 +322,7 @@ static void worker_limit(struct sbx_broker *b)
 	fd_snapshot(&before);
 	pid = soak_fork(b, -1, worker_child, NULL, NULL);
 	is_int(sbx_broker_serve(b), 0, "worker at the limit: served until it left");
-	is_int(soak_reap(pid), 0, "worker at the limit: open/get/call said EMFILE, nothing "
+	is_int(tap_reap(pid), 0, "worker at the limit: open/get/call said EMFILE, nothing "
 	       "leaked, the next requests worked");
 	ok(fd_same(&before), "worker at the limit: broker fd table restored");
 }

@@ -102,7 +102,7 @@ static void run(struct sbx_broker *b, struct res *res, const char *what)
 	close(pfd[1]);
 	if (sbx_broker_serve(b) < 0)
 		tap_bail("serve");
-	is_int(soak_reap(pid), 0, "%s: the child ran its %d requests", what, nreqs);
+	is_int(tap_reap(pid), 0, "%s: the child ran its %d requests", what, nreqs);
 	for (int i = 0; i < nreqs; i++)
 		if (read(pfd[0], &res[i], sizeof(res[i])) != sizeof(res[i]))
 			tap_bail("short result");

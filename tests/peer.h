@@ -57,16 +57,14 @@ static inline void peer_start(struct peer *p, int type, int (*fn)(int, void *), 
 /* Releases the peer, reaps it, closes the test's end; returns its exit code. */
 static inline int peer_finish(struct peer *p)
 {
-	int st;
+	int code;
 
 	if (p->hold >= 0)
 		close(p->hold);
 	p->hold = -1;
-	while (waitpid(p->pid, &st, 0) < 0)
-		if (errno != EINTR)
-			tap_bail("waitpid");
+	code = tap_reap(p->pid);
 	close(p->sock);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return code;
 }
 
 /* Let the peer close now (EOF tests) without reaping it yet. */

@@ -230,7 +230,7 @@ static unsigned run_round(struct sbx_broker *b, unsigned n, unsigned nreq, bool 
 		pids[i] = start_child(b, i < threaded ? i | THREADED : i, nreq, confine);
 	is_int(sbx_broker_serve(b), 0, "serve returned once all %u children left", n);
 	for (unsigned i = 0; i < n; i++) {
-		int st = soak_reap(pids[i]);
+		int st = tap_reap(pids[i]);
 
 		if (st == 0)
 			good++;

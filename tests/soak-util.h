@@ -40,16 +40,6 @@ static inline bool soak_under_valgrind(void)
 #define SOAK_ASAN 0
 #endif
 
-/* Exit code, or 128 + signal. */
-static inline int soak_reap(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			tap_bail("waitpid %d", (int)pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* Resident set size of this process in KiB (from /proc/self/statm). */
 static inline long soak_rss_kib(void)

@@ -305,3 +305,13 @@ const char *tap_source_dir(void)
 	}
 	return dir;
 }
+
+int tap_reap(int pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			tap_bail("waitpid %d: %s", pid, strerror(errno));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

@@ -16,6 +16,9 @@ void tap_prefix(const char *prefix);
 void skip(int n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Wait for child pid (retrying EINTR; bails on any other error): its exit
+ * code, or 128 + the signal that killed it. */
+int tap_reap(int pid);
 /* Prints the trailing plan if tap_start() was used; returns the exit code. */
 int tap_done(void);
 
